@@ -1,0 +1,5 @@
+"""Masking of personal data (receipt numbers, A-numbers, SSNs, secrets) before anything is stored."""
+
+from privacy.redact import mask_receipt, redact_text, redact_value
+
+__all__ = ["mask_receipt", "redact_text", "redact_value"]

@@ -1,0 +1,65 @@
+"""Find and mask personal identifiers in free text.
+
+Every store (Rasa's tracker store, the hub's transcripts, logs) passes text through
+`redact_text` so that a receipt number, A-number or SSN is never kept in full.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# A receipt number: three letters and ten digits, as people type it (spaces, dashes, lower case),
+# or the IOE*123456789 form printed on some notices.
+RECEIPT_RE = re.compile(
+    r"(?<![A-Za-z0-9])([A-Za-z]{3})[\s\-]*((?:\d[\s\-]*){9}\d|\*(?:\d[\s\-]*){8}\d)(?![0-9])"
+)
+# An A-number: the letter A and 8 or 9 digits, with optional dash or spaces.
+A_NUMBER_RE = re.compile(r"(?<![A-Za-z0-9])[Aa][\s\-#]*((?:\d[\s\-]?){7,8}\d)(?![0-9])")
+# An SSN in the usual 3-2-4 layout, or nine digits in a row.
+SSN_RE = re.compile(r"(?<![0-9])(\d{3})[\s\-]?(\d{2})[\s\-]?(\d{4})(?![0-9])")
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def mask_receipt(receipt: str) -> str:
+    """Keep the prefix and the last four digits: enough for a person to recognise it."""
+    compact = re.sub(r"[\s\-]", "", receipt).upper()
+    if len(compact) < 8:
+        return "*" * len(compact)
+    return compact[:3] + "*" * (len(compact) - 7) + compact[-4:]
+
+
+def _mask_receipt_match(match: re.Match[str]) -> str:
+    return mask_receipt(match.group(0))
+
+
+def _mask_a_number(match: re.Match[str]) -> str:
+    digits = _digits(match.group(1))
+    return "A-" + "*" * (len(digits) - 3) + digits[-3:]
+
+
+def _mask_ssn(match: re.Match[str]) -> str:
+    return "***-**-" + match.group(3)
+
+
+def redact_text(text: str | None) -> str | None:
+    """Mask every receipt number, A-number and SSN in `text`; other text is kept as it is."""
+    if not text:
+        return text
+    text = RECEIPT_RE.sub(_mask_receipt_match, text)
+    text = A_NUMBER_RE.sub(_mask_a_number, text)
+    return SSN_RE.sub(_mask_ssn, text)
+
+
+def redact_value(value: Any) -> Any:
+    """Redact strings anywhere inside JSON-like data (event dicts, slot values, metadata)."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {key: redact_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact_value(item) for item in value]
+    return value

@@ -1,0 +1,177 @@
+"""Start and stop the product's processes on free local ports.
+
+Used by the test suite, the conversation tests and the benchmark, so that each of them talks to
+real servers over real HTTP without colliding with a `make run` already on the default ports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+MODEL = Path(os.environ.get("ASSISTANT_MODEL", ROOT / "models" / "current.tar.gz"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def wait_for(url: str, timeout: float = 180.0, process: subprocess.Popen | None = None) -> None:
+    """Poll `url` until it answers 200; fail early if the process died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with code {process.returncode}")
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} did not come up within {timeout:.0f}s")
+
+
+def stop(process: subprocess.Popen, timeout: float = 15.0) -> None:
+    """SIGTERM the process group, then SIGKILL whatever is left."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    handle = log.open("ab")
+    return subprocess.Popen(
+        args, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def write_endpoints(directory: Path, action_port: int) -> Path:
+    """An endpoints file like endpoints.yml, pointing at an action server on `action_port`."""
+    template = (ROOT / "endpoints.yml").read_text(encoding="utf-8")
+    text = template.replace("127.0.0.1:5055", f"127.0.0.1:{action_port}")
+    path = directory / "endpoints.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@dataclass
+class Stack:
+    """A running Rasa server and action server."""
+
+    rasa_port: int
+    action_port: int
+    token: str
+    workdir: Path
+    env: dict[str, str]
+    processes: list[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def send(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
+        """One visitor message through the REST channel; returns the bot's messages."""
+        reply = requests.post(
+            f"{self.rasa_url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text, "metadata": metadata or {}},
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=60,
+        )
+        reply.raise_for_status()
+        return reply.json()
+
+    def tracker(self, sender: str) -> dict:
+        reply = requests.get(
+            f"{self.rasa_url}/conversations/{sender}/tracker",
+            params={"token": self.token},
+            timeout=30,
+        )
+        reply.raise_for_status()
+        return reply.json()
+
+    def close(self) -> None:
+        for process in reversed(self.processes):
+            stop(process)
+
+
+def start_action_server(port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
+    env = {**env, "SANIC_HOST": "127.0.0.1"}
+    process = spawn(
+        [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
+        env,
+        log,
+    )
+    wait_for(f"http://127.0.0.1:{port}/health", process=process)
+    return process
+
+
+def start_rasa(
+    port: int, endpoints: Path, token: str, env: dict[str, str], log: Path, model: Path = MODEL
+) -> subprocess.Popen:
+    process = spawn(
+        [
+            str(BIN / "rasa"), "run", "--enable-api", "--auth-token", token,
+            "-i", "127.0.0.1", "-p", str(port), "--model", str(model),
+            "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
+        ],
+        {**env, "RASA_TOKEN": token},
+        log,
+    )
+    wait_for(f"http://127.0.0.1:{port}/", timeout=300, process=process)
+    # The server answers / before the model is loaded; /status needs the model.
+    wait_for(f"http://127.0.0.1:{port}/status?token={token}", timeout=300, process=process)
+    return process
+
+
+@contextlib.contextmanager
+def running_stack(extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
+    """Rasa and the action server on free ports, with a fresh SQLite tracker store by default."""
+    if not MODEL.exists():
+        raise FileNotFoundError(f"{MODEL} is missing: run `make train` first")
+    workdir = Path(tempfile.mkdtemp(prefix="assistant-stack-"))
+    env = {
+        **os.environ,
+        "TRACKER_STORE_URL": f"sqlite:///{workdir}/tracker.db",
+        "LOCK_STORE_URL": "",
+        **(extra_env or {}),
+    }
+    stack = Stack(free_port(), free_port(), secrets.token_urlsafe(24), workdir, env)
+    try:
+        stack.processes.append(
+            start_action_server(stack.action_port, env, workdir / "actions.log")
+        )
+        endpoints = write_endpoints(workdir, stack.action_port)
+        stack.processes.append(
+            start_rasa(stack.rasa_port, endpoints, stack.token, env, workdir / "rasa.log")
+        )
+        yield stack
+    finally:
+        stack.close()

@@ -1,0 +1,220 @@
+"""Conversation transcripts: SQLite by default, PostgreSQL when HUB_DB_URL names one.
+
+Every entry has a role (visitor, bot, agent, system) so that a live agent's and the hub's own
+messages join the same transcript as the bot's. Text is redacted before it is written.
+Calls are blocking (SQLAlchemy Core); the app runs them in a worker thread.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError
+
+from privacy import redact_text, redact_value
+from services.hub.sessions import new_id
+
+Role = Literal["visitor", "bot", "agent", "system"]
+ROLES: tuple[str, ...] = ("visitor", "bot", "agent", "system")
+
+metadata = sa.MetaData()
+
+conversations = sa.Table(
+    "hub_conversations",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("visitor_id", sa.String(64), nullable=False, index=True),
+    # Who answers the visitor: "bot" today; the live-agent handoff adds its own states.
+    sa.Column("state", sa.String(16), nullable=False, server_default="bot"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+entries = sa.Table(
+    "hub_entries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "conversation_id",
+        sa.String(64),
+        sa.ForeignKey("hub_conversations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("text", sa.Text, nullable=True),
+    # Buttons, links, custom payloads, notice codes: JSON text, redacted like the text.
+    sa.Column("data", sa.Text, nullable=True),
+    # The widget's own id for a visitor message: makes a resend after a network drop a no-op.
+    sa.Column("client_id", sa.String(64), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("conversation_id", "client_id", name="uq_hub_entries_client_id"),
+    sa.Index("ix_hub_entries_conversation", "conversation_id", "id"),
+)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    visitor_id: str
+    state: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    conversation_id: str
+    role: str
+    text: str | None
+    data: dict[str, Any] = field(default_factory=dict)
+    client_id: str | None = None
+    created_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """What the widget (and later the agent console) receives."""
+        return {
+            "id": self.id,
+            "role": self.role,
+            "text": self.text,
+            **self.data,
+            "client_id": self.client_id,
+            "at": self.created_at.isoformat() if self.created_at else None,
+        }
+
+
+def _entry(row: Any) -> Entry:
+    created = row.created_at
+    if created is not None and created.tzinfo is None:
+        created = created.replace(tzinfo=timezone.utc)  # SQLite drops the zone
+    return Entry(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        role=row.role,
+        text=row.text,
+        data=json.loads(row.data) if row.data else {},
+        client_id=row.client_id,
+        created_at=created,
+    )
+
+
+def create_db_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(connection: Any, _record: Any) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+class TranscriptStore:
+    def __init__(self, url: str) -> None:
+        self.engine = create_db_engine(url)
+        metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def create_conversation(self, visitor_id: str) -> Conversation:
+        now = _now()
+        conversation = Conversation(id=new_id(), visitor_id=visitor_id, state="bot")
+        with self.engine.begin() as db:
+            db.execute(
+                conversations.insert().values(
+                    id=conversation.id,
+                    visitor_id=visitor_id,
+                    state="bot",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        return conversation
+
+    def get_conversation(self, conversation_id: str) -> Conversation | None:
+        with self.engine.connect() as db:
+            row = db.execute(
+                sa.select(conversations).where(conversations.c.id == conversation_id)
+            ).first()
+        return Conversation(row.id, row.visitor_id, row.state) if row else None
+
+    def append(
+        self,
+        conversation_id: str,
+        role: Role,
+        text: str | None,
+        data: dict[str, Any] | None = None,
+        client_id: str | None = None,
+    ) -> tuple[Entry, bool]:
+        """Store one entry; returns it and whether it is new (False: this client_id was seen)."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}")
+        if client_id is not None and (existing := self.find(conversation_id, client_id)):
+            return existing, False
+        values = {
+            "conversation_id": conversation_id,
+            "role": role,
+            "text": redact_text(text),
+            "data": json.dumps(redact_value(data), ensure_ascii=False) if data else None,
+            "client_id": client_id,
+            "created_at": _now(),
+        }
+        try:
+            with self.engine.begin() as db:
+                new_id_ = db.execute(entries.insert().values(**values)).inserted_primary_key[0]
+                db.execute(
+                    conversations.update()
+                    .where(conversations.c.id == conversation_id)
+                    .values(updated_at=values["created_at"])
+                )
+        except IntegrityError:
+            # Two connections raced to store the same client message: the first one won.
+            if client_id is not None and (existing := self.find(conversation_id, client_id)):
+                return existing, False
+            raise
+        return Entry(
+            id=new_id_,
+            conversation_id=conversation_id,
+            role=role,
+            text=values["text"],
+            data=json.loads(values["data"]) if values["data"] else {},
+            client_id=client_id,
+            created_at=values["created_at"],
+        ), True
+
+    def find(self, conversation_id: str, client_id: str) -> Entry | None:
+        with self.engine.connect() as db:
+            row = db.execute(
+                sa.select(entries).where(
+                    entries.c.conversation_id == conversation_id,
+                    entries.c.client_id == client_id,
+                )
+            ).first()
+        return _entry(row) if row else None
+
+    def history(self, conversation_id: str, limit: int = 500) -> list[Entry]:
+        """The latest `limit` entries, oldest first."""
+        with self.engine.connect() as db:
+            rows = db.execute(
+                sa.select(entries)
+                .where(entries.c.conversation_id == conversation_id)
+                .order_by(entries.c.id.desc())
+                .limit(limit)
+            ).all()
+        return [_entry(row) for row in reversed(rows)]

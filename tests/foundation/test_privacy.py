@@ -1,0 +1,37 @@
+"""Personal identifiers never reach a store in full."""
+
+import pytest
+
+from privacy import mask_receipt, redact_text, redact_value
+
+
+@pytest.mark.parametrize(
+    ("text", "kept", "gone"),
+    [
+        ("my receipt is EAC9999103403", "EAC******3403", "9999103"),
+        ("receipt # eac-21-901-23456 please", "EAC******3456", "901"),
+        ("IOE 0912345678", "IOE******5678", "0912"),
+        ("A-number A123456789", "A-******789", "123456"),
+        ("my a# is A 12 345 678", "A-*****678", "345"),
+        ("ssn 123-45-6789", "***-**-6789", "123-45"),
+        ("ssn 123456789", "***-**-6789", "12345"),
+    ],
+)
+def test_identifiers_are_masked(text: str, kept: str, gone: str) -> None:
+    redacted = redact_text(text)
+    assert kept in redacted
+    assert gone not in redacted
+
+
+def test_ordinary_text_and_phone_numbers_are_kept() -> None:
+    text = "Call 800-375-5283 on 09-05-2023 about Form I-130"
+    assert redact_text(text) == text
+
+
+def test_nested_event_data_is_redacted() -> None:
+    event = {"text": "EAC9999103403", "parse_data": {"entities": [{"value": "EAC9999103403"}]}}
+    assert "9999103403" not in str(redact_value(event))
+
+
+def test_mask_receipt_keeps_prefix_and_last_four() -> None:
+    assert mask_receipt("lin 99 991 06498") == "LIN******6498"

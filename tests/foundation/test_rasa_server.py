@@ -1,0 +1,112 @@
+"""The trained assistant, served for real: REST channel, token, languages, bad input."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import requests
+
+from scripts.stack import Stack
+from tests.conftest import texts
+
+pytestmark = pytest.mark.rasa
+
+
+def new_sender() -> str:
+    return f"test-{uuid.uuid4().hex}"
+
+
+def test_hello_gets_an_english_greeting(stack: Stack) -> None:
+    reply = stack.send(new_sender(), "hello")
+    assert "I'm Ellis" in texts(reply)
+
+
+def test_hola_gets_a_spanish_greeting(stack: Stack) -> None:
+    reply = stack.send(new_sender(), "hola")
+    assert "Soy Ellis" in texts(reply)
+
+
+def test_metadata_language_overrides_the_text(stack: Stack) -> None:
+    reply = stack.send(new_sender(), "hello", metadata={"language": "es"})
+    assert "Soy Ellis" in texts(reply)
+
+
+def test_language_sticks_for_short_replies(stack: Stack) -> None:
+    sender = new_sender()
+    stack.send(sender, "hola, necesito ayuda")
+    reply = stack.send(sender, "ok")
+    assert reply and all("Okay" not in message.get("text", "") for message in reply)
+    assert "De acuerdo" in texts(reply)
+
+
+def test_what_can_you_do_lists_abilities_as_buttons(stack: Stack) -> None:
+    reply = stack.send(new_sender(), "what can you do")
+    titles = [button["title"] for message in reply for button in message.get("buttons", [])]
+    assert "Check my case status" in titles
+    assert "Talk to a person" in titles
+
+
+def test_asking_for_a_person_gives_the_contact_center(stack: Stack) -> None:
+    reply = stack.send(new_sender(), "i want to talk to a person")
+    assert "800-375-5283" in texts(reply)
+
+
+def test_rest_channel_refuses_callers_without_the_token(stack: Stack) -> None:
+    url = f"{stack.rasa_url}/webhooks/rest/webhook"
+    response = requests.post(url, json={"sender": "x", "message": "hi"}, timeout=10)
+    assert response.status_code == 401
+    wrong = requests.post(
+        url,
+        json={"sender": "x", "message": "hi"},
+        headers={"Authorization": "Bearer wrong"},
+        timeout=10,
+    )
+    assert wrong.status_code == 401
+
+
+def test_http_api_refuses_callers_without_the_token(stack: Stack) -> None:
+    response = requests.get(f"{stack.rasa_url}/conversations/x/tracker", timeout=10)
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "",
+        "   ",
+        "?!?!...",
+        "😀😀😀",
+        "hola hello 你好 مرحبا",
+        "x" * 100_000,
+        "<img src=x onerror=alert(1)>",
+    ],
+    ids=["empty", "whitespace", "punctuation", "emoji", "mixed-scripts", "100KB", "html"],
+)
+def test_odd_messages_get_a_reply_not_an_error(stack: Stack, message: str) -> None:
+    reply = stack.send(new_sender(), message)
+    assert reply, "the visitor must always get an answer"
+    assert all(isinstance(item.get("text", ""), str) for item in reply)
+
+
+def test_low_confidence_asks_to_confirm_then_rephrase_then_offers_routes(stack: Stack) -> None:
+    sender = new_sender()
+    first = texts(stack.send(sender, "blorf quantum zebra"))
+    assert "Did you mean" in first or "say it another way" in first
+    # The visitor rejects the suggestion: the bot asks to rephrase.
+    assert "say it another way" in texts(stack.send(sender, "/out_of_scope"))
+    # Still not understood: a final answer with the other routes, never a dead end.
+    last = stack.send(sender, "flibber gnarp wuzzle")
+    assert "still can't help" in texts(last)
+    titles = [button["title"] for message in last for button in message.get("buttons", [])]
+    assert "Talk to a person" in titles
+
+
+def test_receipt_numbers_are_masked_in_the_stored_tracker(stack: Stack) -> None:
+    sender = new_sender()
+    stack.send(sender, "my receipt number is EAC9999103403")
+    stack.send(sender, "thanks")
+    events = stack.tracker(sender)["events"]
+    stored = str([event for event in events if event.get("event") == "user"])
+    assert "EAC9999103403" not in stored
+    assert "EAC******3403" in stored
