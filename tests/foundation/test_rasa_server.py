@@ -89,17 +89,43 @@ def test_odd_messages_get_a_reply_not_an_error(stack: Stack, message: str) -> No
     assert all(isinstance(item.get("text", ""), str) for item in reply)
 
 
-def test_low_confidence_asks_to_confirm_then_rephrase_then_offers_routes(stack: Stack) -> None:
-    sender = new_sender()
-    first = texts(stack.send(sender, "blorf quantum zebra"))
+def _titles(messages: list[dict]) -> list[str]:
+    return [button["title"] for message in messages for button in message.get("buttons", [])]
+
+
+def test_gibberish_starts_the_fallback_instead_of_a_guess(stack: Stack) -> None:
+    first = texts(stack.send(new_sender(), "blorf quantum zebra"))
     assert "Did you mean" in first or "say it another way" in first
-    # The visitor rejects the suggestion: the bot asks to rephrase.
+
+
+def test_two_stage_fallback_confirms_then_rephrases_then_offers_routes(stack: Stack) -> None:
+    # Payloads pin the NLU result, so this checks the dialogue whatever the model's scores.
+    sender = new_sender()
+    first = texts(stack.send(sender, "/nlu_fallback"))
+    assert "Did you mean" in first or "say it another way" in first
+    # The visitor rejects the suggestion ("No, something else"): the bot asks to rephrase.
     assert "say it another way" in texts(stack.send(sender, "/out_of_scope"))
-    # Still not understood: a final answer with the other routes, never a dead end.
-    last = stack.send(sender, "flibber gnarp wuzzle")
+    # The rephrased message is unclear too: one more confirmation, then a second "no" ...
+    stack.send(sender, "/nlu_fallback")
+    last = stack.send(sender, "/out_of_scope")
+    # ... ends in a final answer with the other routes, never a dead end.
     assert "still can't help" in texts(last)
-    titles = [button["title"] for message in last for button in message.get("buttons", [])]
-    assert "Talk to a person" in titles
+    assert "Talk to a person" in _titles(last)
+
+
+def test_two_unclear_messages_in_a_row_offer_the_routes_in_spanish(stack: Stack) -> None:
+    sender = new_sender()
+    stack.send(sender, "/nlu_fallback", metadata={"language": "es"})
+    last = stack.send(sender, "/nlu_fallback", metadata={"language": "es"})
+    assert "todavía no puedo ayudarle" in texts(last)
+    assert "Hablar con una persona" in _titles(last)
+
+
+def test_after_the_fallback_the_bot_answers_normally(stack: Stack) -> None:
+    sender = new_sender()
+    stack.send(sender, "/nlu_fallback")
+    stack.send(sender, "/nlu_fallback")
+    assert "I'm Ellis" in texts(stack.send(sender, "hello"))
 
 
 def test_receipt_numbers_are_masked_in_the_stored_tracker(stack: Stack) -> None:

@@ -1,0 +1,113 @@
+"""Compare NLU pipelines on the held-out questions in tests/nlu/ and print a table.
+
+Candidates (each with word and character n-gram count vectors, DIET and the FAQ response
+selector, as in config.yml):
+  whitespace  WhitespaceTokenizer: the pipeline in config.yml
+  spacy       a blank spaCy pipeline built here, whose lookup lemmatizer knows English and
+              Spanish lemmas (spacy-lookups-data); no pretrained model is downloaded
+
+Usage: python -m scripts.compare_pipelines [--epochs N]. Results go into docs/nlu-pipeline.md
+by hand, with the date and the data they were measured on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from scripts.nlu_data import ROOT, HeldOut, load_held_out, score_model
+
+SPACY_PIPELINE_DIR = ROOT / "var" / "spacy" / "en_es_lookup"
+
+
+def build_spacy_pipeline(target: Path = SPACY_PIPELINE_DIR) -> Path:
+    """A blank English pipeline with a lemma lookup table for English and Spanish words."""
+    import spacy
+    from spacy.lookups import load_lookups
+
+    nlp = spacy.blank("en")
+    lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()
+    table = lemmatizer.lookups.get_table("lemma_lookup")
+    spanish = load_lookups("es", ["lemma_lookup"]).get_table("lemma_lookup")
+    for key, value in spanish.items():
+        if key not in table:  # English keeps its lemma where both languages spell a word alike
+            table[key] = value
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nlp.to_disk(target)
+    return target
+
+
+def candidate_configs() -> dict[str, dict]:
+    base = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    whitespace = copy.deepcopy(base)
+    spacy_config = copy.deepcopy(base)
+    spacy_config["pipeline"] = [
+        {"name": "SpacyNLP", "model": str(SPACY_PIPELINE_DIR), "case_sensitive": False},
+        {"name": "SpacyTokenizer"},
+        *[step for step in base["pipeline"] if step["name"] != "WhitespaceTokenizer"],
+    ]
+    return {"whitespace": whitespace, "spacy": spacy_config}
+
+
+def with_epochs(config: dict, epochs: int | None) -> dict:
+    if epochs is None:
+        return config
+    for step in config["pipeline"]:
+        if step["name"] in ("DIETClassifier", "ResponseSelector"):
+            step["epochs"] = epochs
+    return config
+
+
+def train_nlu(config: dict, workdir: Path, name: str) -> tuple[Path, float]:
+    from rasa.model_training import train_nlu as rasa_train_nlu
+
+    config_path = workdir / f"{name}-config.yml"
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    started = time.monotonic()
+    model = rasa_train_nlu(
+        config=str(config_path),
+        nlu_data=str(ROOT / "data"),
+        output=str(workdir / "models"),
+        fixed_model_name=name,
+        domain=str(ROOT / "domain.yml"),
+    )
+    if model is None:
+        raise RuntimeError(f"training the {name} pipeline failed")
+    return Path(model), time.monotonic() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Compare NLU pipelines on held-out questions.")
+    parser.add_argument("--epochs", type=int, default=None, help="override DIET/selector epochs")
+    args = parser.parse_args()
+    logging.getLogger("rasa").setLevel(logging.ERROR)
+    held_out: HeldOut = load_held_out()
+    build_spacy_pipeline()
+    workdir = Path(tempfile.mkdtemp(prefix="compare-pipelines-"))
+    rows = []
+    for name, config in candidate_configs().items():
+        model, seconds = train_nlu(with_epochs(config, args.epochs), workdir, name)
+        score = score_model(model, held_out)
+        rows.append((name, score, seconds))
+        print(f"{name}: {score.summary()} training {seconds:.0f}s", flush=True)
+    print(f"\nHeld-out questions: {len(held_out.examples)} ({held_out.describe()})\n")
+    print("| pipeline | accuracy | macro-F1 | English | Spanish | training s | parse ms |")
+    print("|---|---|---|---|---|---|---|")
+    for name, score, seconds in rows:
+        print(
+            f"| {name} | {score.accuracy:.3f} | {score.macro_f1:.3f} | {score.by_language['en']:.3f}"
+            f" | {score.by_language['es']:.3f} | {seconds:.0f} | {score.parse_ms:.1f} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
