@@ -109,9 +109,21 @@ def serve_ours(model: Path, workdir: Path, measured: Measured) -> Iterator[Stack
     started = time.monotonic()
     rasa = spawn(
         [
-            RASA, "run", "--enable-api", "--auth-token", stack.token,
-            "-i", "127.0.0.1", "-p", str(stack.rasa_port), "--model", str(model),
-            "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
+            RASA,
+            "run",
+            "--enable-api",
+            "--auth-token",
+            stack.token,
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(stack.rasa_port),
+            "--model",
+            str(model),
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            str(ROOT / "credentials.yml"),
         ],
         {**env, "RASA_TOKEN": stack.token},
         workdir / "ours-rasa.log",
@@ -169,11 +181,23 @@ def report(ours: Measured, stock: Measured) -> str:
     rows: list[tuple[str, float | None, float | None, str]] = []
     for level in LEVELS:
         mine, theirs = ours.loads[level], stock.loads[level]
-        rows.append((f"c={level} messages/s", mine.messages_per_second,
-                     theirs.messages_per_second, "{:.1f}"))
+        rows.append(
+            (
+                f"c={level} messages/s",
+                mine.messages_per_second,
+                theirs.messages_per_second,
+                "{:.1f}",
+            )
+        )
         for share, label in ((0.5, "p50"), (0.95, "p95"), (0.99, "p99")):
-            rows.append((f"c={level} {label} ms", mine.percentile(share),
-                         theirs.percentile(share), "{:.0f}"))
+            rows.append(
+                (
+                    f"c={level} {label} ms",
+                    mine.percentile(share),
+                    theirs.percentile(share),
+                    "{:.0f}",
+                )
+            )
         rows.append((f"c={level} errors", mine.errors, theirs.errors, "{:.0f}"))
     rows.append(("cold start s", ours.cold_start_seconds, stock.cold_start_seconds, "{:.1f}"))
     rows.append(("resident memory MiB", ours.memory_mb, stock.memory_mb, "{:.0f}"))
@@ -182,8 +206,10 @@ def report(ours: Measured, stock: Measured) -> str:
     def cell(value: float | None, pattern: str) -> str:
         return "-" if value is None else pattern.format(value)
 
-    lines = [f"| {'measure':<22} | {'ours':>9} | {'stock':>9} | {'ours/stock':>10} |",
-             f"|{'-' * 24}|{'-' * 11}|{'-' * 11}|{'-' * 12}|"]
+    lines = [
+        f"| {'measure':<22} | {'ours':>9} | {'stock':>9} | {'ours/stock':>10} |",
+        f"|{'-' * 24}|{'-' * 11}|{'-' * 11}|{'-' * 12}|",
+    ]
     for label, mine, theirs, pattern in rows:
         lines.append(
             f"| {label:<22} | {cell(mine, pattern):>9} | {cell(theirs, pattern):>9} "

@@ -102,9 +102,10 @@ def main() -> int:
     print("| pipeline | accuracy | macro-F1 | English | Spanish | training s | parse ms |")
     print("|---|---|---|---|---|---|---|")
     for name, score, seconds in rows:
+        english, spanish = score.by_language["en"], score.by_language["es"]
         print(
-            f"| {name} | {score.accuracy:.3f} | {score.macro_f1:.3f} | {score.by_language['en']:.3f}"
-            f" | {score.by_language['es']:.3f} | {seconds:.0f} | {score.parse_ms:.1f} |"
+            f"| {name} | {score.accuracy:.3f} | {score.macro_f1:.3f} | {english:.3f}"
+            f" | {spanish:.3f} | {seconds:.0f} | {score.parse_ms:.1f} |"
         )
     return 0
 

@@ -34,9 +34,7 @@ class HeldOut:
 
 def _lines(examples: str) -> list[str]:
     return [
-        line.strip()[2:].strip()
-        for line in examples.splitlines()
-        if line.strip().startswith("- ")
+        line.strip()[2:].strip() for line in examples.splitlines() if line.strip().startswith("- ")
     ]
 
 
@@ -98,12 +96,16 @@ def score_model(model: Path, held_out: HeldOut) -> Score:
     parsed, parse_ms = parse_all(model, texts)
     predicted = [full_intent(result) for result in parsed]
     expected = [example.intent for example in held_out.examples]
-    correct = [p == e for p, e in zip(predicted, expected)]
+    correct = [p == e for p, e in zip(predicted, expected, strict=True)]
     by_language: dict[str, float] = {}
     for language in ("en", "es"):
-        hits = [ok for ok, ex in zip(correct, held_out.examples) if ex.language == language]
+        hits = [
+            ok for ok, ex in zip(correct, held_out.examples, strict=True) if ex.language == language
+        ]
         by_language[language] = sum(hits) / len(hits) if hits else float("nan")
-    errors = [(ex, p) for ex, p, ok in zip(held_out.examples, predicted, correct) if not ok]
+    errors = [
+        (ex, p) for ex, p, ok in zip(held_out.examples, predicted, correct, strict=True) if not ok
+    ]
     return Score(
         accuracy=sum(correct) / max(1, len(correct)),
         macro_f1=float(f1_score(expected, predicted, average="macro", zero_division=0)),
