@@ -83,8 +83,73 @@ def write_endpoints(directory: Path, action_port: int) -> Path:
 
 
 @dataclass
+class CaseStatusService:
+    """A running case-status service (services/case_status/) and how to reach it."""
+
+    port: int
+    client_id: str
+    client_secret: str
+    db_url: str
+    maintenance_file: Path
+    process: subprocess.Popen
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def client_env(self) -> dict[str, str]:
+        """What the action server needs to use this service as its backend."""
+        return {
+            "CASE_STATUS_URL": self.url,
+            "CASE_STATUS_CLIENT_ID": self.client_id,
+            "CASE_STATUS_CLIENT_SECRET": self.client_secret,
+        }
+
+    def set_down(self, down: bool) -> None:
+        """Switch the service's maintenance mode (every lookup answers 503) on or off."""
+        if down:
+            self.maintenance_file.touch()
+        else:
+            self.maintenance_file.unlink(missing_ok=True)
+
+
+def start_case_status(
+    workdir: Path, env: dict[str, str] | None = None, port: int | None = None
+) -> CaseStatusService:
+    """The case-status service on a free port, with fresh credentials and (unless `env` names
+    another store) a fresh SQLite store in `workdir`. `env` may add test settings such as
+    CASE_STATUS_DELAY_SECONDS or CASE_STATUS_TOKEN_TTL."""
+    port = port or free_port()
+    client_id, secret = f"test-{secrets.token_hex(4)}", secrets.token_urlsafe(24)
+    maintenance = workdir / f"case-status-{port}.down"
+    service_env = {
+        **os.environ,
+        "CASE_STATUS_HOST": "127.0.0.1",
+        "CASE_STATUS_PORT": str(port),
+        "CASE_STATUS_DB_URL": f"sqlite:///{workdir}/case_status-{port}.db",
+        "CASE_STATUS_CLIENT_ID": client_id,
+        "CASE_STATUS_CLIENT_SECRET": secret,
+        "CASE_STATUS_MAINTENANCE_FILE": str(maintenance),
+        **(env or {}),
+    }
+    process = spawn(
+        [sys.executable, "-m", "services.case_status"],
+        service_env,
+        workdir / f"case_status-{port}.log",
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/health", timeout=60, process=process)
+    except Exception:
+        stop(process)
+        raise
+    return CaseStatusService(
+        port, client_id, secret, service_env["CASE_STATUS_DB_URL"], maintenance, process
+    )
+
+
+@dataclass
 class Stack:
-    """A running Rasa server and action server."""
+    """A running Rasa server and action server (and the case-status service when asked for)."""
 
     rasa_port: int
     action_port: int
@@ -92,6 +157,7 @@ class Stack:
     workdir: Path
     env: dict[str, str]
     processes: list[subprocess.Popen] = field(default_factory=list)
+    case_status: CaseStatusService | None = None
 
     @property
     def rasa_url(self) -> str:
@@ -152,8 +218,17 @@ def start_rasa(
 
 
 @contextlib.contextmanager
-def running_stack(extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
-    """Rasa and the action server on free ports, with a fresh SQLite tracker store by default."""
+def running_stack(
+    extra_env: dict[str, str] | None = None,
+    case_status: bool = False,
+    case_status_env: dict[str, str] | None = None,
+) -> Iterator[Stack]:
+    """Rasa and the action server on free ports, with a fresh SQLite tracker store by default.
+
+    With `case_status=True`, the case-status service runs too (settings from
+    `case_status_env`) and the action server uses it as its backend; otherwise the action
+    server has no case-status backend, whatever the calling environment says.
+    """
     if not MODEL.exists():
         raise FileNotFoundError(f"{MODEL} is missing: run `make train` first")
     workdir = Path(tempfile.mkdtemp(prefix="assistant-stack-"))
@@ -161,10 +236,15 @@ def running_stack(extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
         **os.environ,
         "TRACKER_STORE_URL": f"sqlite:///{workdir}/tracker.db",
         "LOCK_STORE_URL": "",
+        "CASE_STATUS_URL": "",
         **(extra_env or {}),
     }
     stack = Stack(free_port(), free_port(), secrets.token_urlsafe(24), workdir, env)
     try:
+        if case_status:
+            stack.case_status = start_case_status(workdir, case_status_env)
+            stack.processes.append(stack.case_status.process)
+            env.update(stack.case_status.client_env())
         stack.processes.append(
             start_action_server(stack.action_port, env, workdir / "actions.log")
         )
@@ -175,3 +255,64 @@ def running_stack(extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
         yield stack
     finally:
         stack.close()
+
+
+# --- chat hub: the hub on a free port, pointing at a running stack (tests, bench)
+@dataclass
+class HubProcess:
+    """A chat hub process; `restart()` keeps its port, secret and transcripts."""
+
+    port: int
+    env: dict[str, str]
+    log: Path
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def start(self) -> None:
+        self.process = spawn([str(BIN / "python"), "-m", "services.hub"], self.env, self.log)
+        wait_for(f"{self.url}/health", timeout=60, process=self.process)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop(self.process)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+def start_hub(
+    stack: Stack, extra_env: dict[str, str] | None = None, workdir: Path | None = None
+) -> HubProcess:
+    """A hub on a free port relaying to `stack`, with its own SQLite transcripts."""
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="assistant-hub-"))
+    port = free_port()
+    env = {
+        **stack.env,
+        "HUB_HOST": "127.0.0.1",
+        "HUB_PORT": str(port),
+        "HUB_SECRET": secrets.token_urlsafe(32),
+        "HUB_DB_URL": f"sqlite:///{workdir}/hub.db",
+        "RASA_URL": stack.rasa_url,
+        "RASA_TOKEN": stack.token,
+        **(extra_env or {}),
+    }
+    hub = HubProcess(int(env["HUB_PORT"]), env, workdir / "hub.log")
+    hub.start()
+    return hub
+
+
+@contextlib.contextmanager
+def running_hub(stack: Stack, extra_env: dict[str, str] | None = None) -> Iterator[HubProcess]:
+    hub = start_hub(stack, extra_env)
+    try:
+        yield hub
+    finally:
+        hub.stop()

@@ -1,0 +1,247 @@
+"""What the hub does with visitors: sessions, transcripts, relaying to Rasa, fan-out to tabs.
+
+One Hub object per process. Every socket of a conversation (a second tab, a reconnect) receives
+every new entry, so all of a visitor's tabs show the same transcript.
+
+Hook for the live-agent handoff: `add_listener` sees every new entry, `post` adds an entry
+(an agent's message) and delivers it to the visitor; while a conversation's state is not "bot"
+the visitor's messages are stored and announced to listeners but not sent to Rasa.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from privacy.secrets import SECRET_PLACEHOLDER, looks_like_secret
+from services.hub import texts
+from services.hub.limits import RateLimiter
+from services.hub.protocol import Hello, Message
+from services.hub.rasa import RasaClient, RasaUnavailable
+from services.hub.sessions import Session, SessionSigner, new_id
+from services.hub.settings import HubSettings
+from services.hub.store import Entry, Role, TranscriptStore
+
+log = logging.getLogger("hub")
+
+Listener = Callable[[Entry], Awaitable[None]]
+
+
+class Socket(Protocol):
+    async def send(self, data: str) -> None: ...
+
+
+@dataclass
+class Visitor:
+    """One open WebSocket and what its hello frame said."""
+
+    socket: Socket
+    session: Session
+    page_url: str = ""
+    page_language: str | None = None
+    language: str | None = None
+
+    @property
+    def speaks(self) -> str:
+        return texts.language_or_default(self.language or self.page_language)
+
+
+@dataclass
+class _Room:
+    sockets: set[Any] = field(default_factory=set)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+def bot_entry_data(message: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a Rasa message beyond its text that the widget can show."""
+    data: dict[str, Any] = {}
+    buttons = [
+        {"title": str(b["title"]), "payload": str(b.get("payload") or b["title"])}
+        for b in message.get("buttons") or []
+        if isinstance(b, dict) and b.get("title")
+    ]
+    if buttons:
+        data["buttons"] = buttons
+    if isinstance(message.get("custom"), dict):
+        data["custom"] = message["custom"]
+    for key in ("image", "attachment"):
+        if isinstance(message.get(key), str):
+            data[key] = message[key]
+    return data
+
+
+def frame(kind: str, **fields: Any) -> str:
+    return json.dumps({"type": kind, **fields}, ensure_ascii=False)
+
+
+class Hub:
+    def __init__(self, settings: HubSettings, store: TranscriptStore, rasa: RasaClient) -> None:
+        self.settings = settings
+        self.store = store
+        self.rasa = rasa
+        self.signer = SessionSigner(settings.secret, settings.session_days)
+        self.limiter = RateLimiter(settings.messages_per_minute)
+        self._rooms: dict[str, _Room] = {}
+        self._listeners: list[Listener] = []
+
+    # --- hooks for other parts of the product (live-agent handoff)
+    def add_listener(self, listener: Listener) -> None:
+        """Call `listener` with every new entry of every conversation."""
+        self._listeners.append(listener)
+
+    async def post(
+        self, conversation_id: str, role: Role, text: str | None, data: dict | None = None
+    ) -> Entry:
+        """Add an entry (an agent's message, a notice) and deliver it to the visitor's tabs."""
+        entry, _ = await asyncio.to_thread(self.store.append, conversation_id, role, text, data)
+        await self._publish(entry)
+        return entry
+
+    # --- visitor sockets
+    async def open(self, socket: Socket, hello: Hello) -> Visitor:
+        """Resume the conversation the token names, or start one; send the history."""
+        session = self.signer.verify(hello.token)
+        conversation = None
+        if session is not None:
+            conversation = await asyncio.to_thread(
+                self.store.get_conversation, session.conversation_id
+            )
+            if conversation is None or conversation.visitor_id != session.visitor_id:
+                conversation = None
+        resumed = conversation is not None
+        if conversation is None:
+            visitor_id = session.visitor_id if session is not None else new_id()
+            conversation = await asyncio.to_thread(self.store.create_conversation, visitor_id)
+            session = Session(visitor_id, conversation.id)
+        assert session is not None
+        visitor = Visitor(socket, session, hello.page_url, hello.page_language, hello.language)
+        room = self._rooms.setdefault(session.conversation_id, _Room())
+        room.sockets.add(socket)
+        history = await asyncio.to_thread(self.store.history, session.conversation_id)
+        await socket.send(
+            frame(
+                "welcome",
+                token=self.signer.issue(session),
+                resumed=resumed,
+                history=[entry.to_json() for entry in history],
+                limits={"max_chars": self.settings.max_message_chars},
+            )
+        )
+        return visitor
+
+    def close(self, visitor: Visitor) -> None:
+        room = self._rooms.get(visitor.session.conversation_id)
+        if room is None:
+            return
+        room.sockets.discard(visitor.socket)
+        if not room.sockets and not room.lock.locked():
+            del self._rooms[visitor.session.conversation_id]
+
+    async def error(self, socket: Socket, code: str, language: object, **extra: Any) -> None:
+        """Tell one tab, in its language, why its frame was refused; nothing is stored."""
+        values = {k: v for k, v in extra.items() if k in ("length", "limit", "seconds")}
+        await socket.send(
+            frame("error", code=code, text=texts.say(code, language, **values), **extra)
+        )
+
+    async def receive(self, visitor: Visitor, message: Message) -> None:
+        """One visitor message: check it, store it once, relay it, deliver the answers."""
+        if message.language:
+            visitor.language = message.language
+        language = visitor.speaks
+        text = message.text.strip()
+        if not text:
+            await self.error(visitor.socket, "empty", language, client_id=message.client_id)
+            return
+        limit = self.settings.max_message_chars
+        if len(text) > limit:
+            await self.error(
+                visitor.socket,
+                "too_long",
+                language,
+                client_id=message.client_id,
+                length=len(text),
+                limit=limit,
+            )
+            return
+        conversation_id = visitor.session.conversation_id
+        room = self._rooms.setdefault(conversation_id, _Room())
+        async with room.lock:
+            if message.client_id is not None:
+                seen = await asyncio.to_thread(self.store.find, conversation_id, message.client_id)
+                if seen is not None:
+                    # A resend after a network drop: acknowledge, never relay twice.
+                    await visitor.socket.send(frame("entry", entry=seen.to_json()))
+                    return
+            wait = self.limiter.retry_after(conversation_id)
+            if wait:
+                await self.error(
+                    visitor.socket, "too_many", language, client_id=message.client_id, seconds=wait
+                )
+                return
+            await self._relay(visitor, message, text)
+
+    async def _relay(self, visitor: Visitor, message: Message, text: str) -> None:
+        conversation_id = visitor.session.conversation_id
+        stored_text = SECRET_PLACEHOLDER if looks_like_secret(text) else text
+        data = {"payload": message.payload} if message.payload else None
+        entry, _ = await asyncio.to_thread(
+            self.store.append, conversation_id, "visitor", stored_text, data, message.client_id
+        )
+        await self._publish(entry)
+        conversation = await asyncio.to_thread(self.store.get_conversation, conversation_id)
+        if conversation is not None and conversation.state != "bot":
+            return  # a person answers this conversation (handoff)
+        metadata: dict[str, Any] = {"page_url": visitor.page_url}
+        if visitor.page_language:
+            metadata["page_language"] = visitor.page_language
+        if visitor.language:
+            metadata["language"] = visitor.language
+        await self._broadcast(conversation_id, frame("typing", active=True))
+        try:
+            await self._answer(visitor, message.payload or text, metadata)
+        finally:
+            # Sent after the answers: the end of this turn for every tab.
+            await self._broadcast(conversation_id, frame("typing", active=False))
+
+    async def _answer(self, visitor: Visitor, text: str, metadata: dict[str, Any]) -> None:
+        conversation_id = visitor.session.conversation_id
+        try:
+            replies = await self.rasa.send(conversation_id, text, metadata)
+        except RasaUnavailable as error:
+            log.warning("rasa unavailable for a visitor message: %s", error)
+            notice = "bot_unavailable"
+        else:
+            notice = "" if replies else "no_answer"
+        if notice:
+            await self.post(
+                conversation_id, "system", texts.say(notice, visitor.speaks), {"notice": notice}
+            )
+            return
+        for reply in replies:
+            text_part = reply.get("text") if isinstance(reply.get("text"), str) else None
+            data_part = bot_entry_data(reply)
+            if text_part or data_part:
+                await self.post(conversation_id, "bot", text_part, data_part or None)
+
+    async def _publish(self, entry: Entry) -> None:
+        await self._broadcast(entry.conversation_id, frame("entry", entry=entry.to_json()))
+        for listener in self._listeners:
+            try:
+                await listener(entry)
+            except Exception:  # a broken listener must not break the visitor's chat
+                log.exception("entry listener failed")
+
+    async def _broadcast(self, conversation_id: str, data: str) -> None:
+        room = self._rooms.get(conversation_id)
+        if room is None:
+            return
+        for socket in list(room.sockets):
+            try:
+                await socket.send(data)
+            except Exception:  # that tab went away; its handler cleans up
+                room.sockets.discard(socket)
