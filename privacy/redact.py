@@ -1,7 +1,8 @@
 """Find and mask personal identifiers in free text.
 
 Every store (Rasa's tracker store, the hub's transcripts, logs) passes text through
-`redact_text` so that a receipt number, A-number or SSN is never kept in full.
+`redact_text` so that a receipt number, A-number or SSN is never kept in full, and a message that
+looks like a password or a verification code is not kept at all.
 """
 
 from __future__ import annotations
@@ -46,9 +47,15 @@ def _mask_ssn(match: re.Match[str]) -> str:
 
 
 def redact_text(text: str | None) -> str | None:
-    """Mask every receipt number, A-number and SSN in `text`; other text is kept as it is."""
+    """Mask every receipt number, A-number and SSN in `text`, and hide the whole text when it
+    looks like a password or a code (privacy/secrets.py); other text is kept as it is."""
     if not text:
         return text
+    # Imported here: privacy.secrets builds on this module's patterns.
+    from privacy.secrets import SECRET_PLACEHOLDER, looks_like_secret
+
+    if looks_like_secret(text):
+        return SECRET_PLACEHOLDER
     text = RECEIPT_RE.sub(_mask_receipt_match, text)
     text = A_NUMBER_RE.sub(_mask_a_number, text)
     return SSN_RE.sub(_mask_ssn, text)

@@ -38,7 +38,9 @@ _IDENTITY_PARTS = [
 # Inside running text, also the everyday mixes: 10:30am, 10-year-old, COVID-19, $1,200/month, 21st.
 _PROSE_PARTS = [
     *_IDENTITY_PARTS,
-    re.compile(r"\d{1,2}(?::\d{2}){1,2}(?:\s*[AaPp]\.?[Mm]\.?)?|\d{1,2}\s*[AaPp]\.?[Mm]\.?(?![A-Za-z])"),
+    re.compile(
+        r"\d{1,2}(?::\d{2}){1,2}(?:\s*[AaPp]\.?[Mm]\.?)?|\d{1,2}\s*[AaPp]\.?[Mm]\.?(?![A-Za-z])"
+    ),
     re.compile(r"\b\d+(?:-[A-Za-z]+)+\b|\b[A-Za-z]+(?:-\d+[A-Za-z]*)+\b"),
     re.compile(r"\$\d[\d,]*(?:\.\d+)?|\b\d{1,3}(?:,\d{3})+(?:\.\d+)?\b|\b\d+(?:\.\d+)?%"),
     re.compile(r"\b\d+(?:st|nd|rd|th)\b", re.IGNORECASE),
@@ -54,7 +56,8 @@ _KEYWORD = (
     r"|c[óo]digo(?:\s+de\s+(?:verificaci[óo]n|respaldo|acceso|seguridad))?"
 )
 _STATEMENT_RE = re.compile(
-    rf"(?<![\w])(?:{_KEYWORD})\s*(?:is|was|=|:|es|era|sería|seria)\s*(?P<value>\S+)(?P<rest>.*)$",
+    rf"(?<![\w])(?:{_KEYWORD})\s*(?:(?:is|was|es|era|sería|seria)(?![\w'’])|=|:)\s*"
+    r"(?P<value>\S+)(?P<rest>.*)$",
     re.IGNORECASE | re.DOTALL,
 )
 # Words that describe a password rather than being one ("my password is not working").
@@ -73,6 +76,19 @@ _NOT_A_VALUE = set(
 )
 # A lone code: 6 to 8 digits, maybe in two groups ("123456", "123 456", "1234-5678").
 _LONE_CODE_RE = re.compile(r"\d{6,8}|\d{3}[\s-]\d{3}|\d{4}[\s-]\d{4}")
+# The same shape inside a sentence that talks about a code or a password: "the one-time code they
+# sent me is 120394". Not part of a longer number such as a phone number (800 375 5283).
+_CODE_WORD_RE = re.compile(
+    r"(?<![\w])(?:codes?|c[óo]digos?|pass\s?words?|passcodes?|pins?|otp|contrase[ñn]as?|claves?)"
+    r"(?![\w])",
+    re.IGNORECASE,
+)
+_CODE_IN_PROSE_RE = re.compile(
+    r"(?<![\w-])(?<!\d[\s-])(?:\d{6,8}|\d{3}[\s-]\d{3}|\d{4}[\s-]\d{4})(?![\w-]|[\s-]\d)"
+)
+# "clave Azul$5566", "password: 123456": a keyword directly followed by a value with a digit or
+# a symbol, without "is".
+_BARE_VALUE_RE = re.compile(rf"(?<![\w])(?:{_KEYWORD})\s*[:=]?\s+(?P<value>\S{{6,}})", re.I)
 
 
 def _strip_edges(token: str) -> str:
@@ -118,6 +134,20 @@ def _stated_secret(text: str) -> bool:
     return not _strip_edges(match.group("rest")).strip()
 
 
+def _code_near_keyword(text: str) -> bool:
+    """A code or password mentioned in words, with its value nearby but not right after "is"."""
+    if not _CODE_WORD_RE.search(text):
+        return False
+    if _CODE_IN_PROSE_RE.search(_without(_IDENTITY_PARTS, text)):
+        return True
+    for match in _BARE_VALUE_RE.finditer(text):
+        value = _strip_edges(match.group("value"))
+        unusual = any(ch.isdigit() or (not ch.isalpha() and ch not in "'’-") for ch in value)
+        if unusual and _without(_IDENTITY_PARTS, value).strip():
+            return True
+    return False
+
+
 def looks_like_secret(text: str | None) -> bool:
     """True when `text` looks like it contains a password, a one-time code or a backup code."""
     if not text or not text.strip():
@@ -125,7 +155,7 @@ def looks_like_secret(text: str | None) -> bool:
     stripped = text.strip()
     if _LONE_CODE_RE.fullmatch(stripped):
         return True
-    if _stated_secret(stripped):
+    if _stated_secret(stripped) or _code_near_keyword(stripped):
         return True
     tokens = stripped.split()
     if len(tokens) == 1:
