@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import copy
 import logging
+import shutil
 import sys
 import tempfile
 import time
@@ -66,6 +67,14 @@ def with_epochs(config: dict, epochs: int | None) -> dict:
     return config
 
 
+def snapshot_training_data(workdir: Path) -> Path:
+    """Copy data/ and domain.yml, so every candidate trains on exactly the same files."""
+    snapshot = workdir / "snapshot"
+    shutil.copytree(ROOT / "data", snapshot / "data")
+    shutil.copy(ROOT / "domain.yml", snapshot / "domain.yml")
+    return snapshot
+
+
 def train_nlu(config: dict, workdir: Path, name: str) -> tuple[Path, float]:
     from rasa.model_training import train_nlu as rasa_train_nlu
 
@@ -74,10 +83,10 @@ def train_nlu(config: dict, workdir: Path, name: str) -> tuple[Path, float]:
     started = time.monotonic()
     model = rasa_train_nlu(
         config=str(config_path),
-        nlu_data=str(ROOT / "data"),
+        nlu_data=str(workdir / "snapshot" / "data"),
         output=str(workdir / "models"),
         fixed_model_name=name,
-        domain=str(ROOT / "domain.yml"),
+        domain=str(workdir / "snapshot" / "domain.yml"),
     )
     if model is None:
         raise RuntimeError(f"training the {name} pipeline failed")
@@ -92,6 +101,7 @@ def main() -> int:
     held_out: HeldOut = load_held_out()
     build_spacy_pipeline()
     workdir = Path(tempfile.mkdtemp(prefix="compare-pipelines-"))
+    snapshot_training_data(workdir)
     rows = []
     for name, config in candidate_configs().items():
         model, seconds = train_nlu(with_epochs(config, args.epochs), workdir, name)
