@@ -11,7 +11,7 @@ MODEL := models/current.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
 	$(wildcard addons/*.py)
 
-.PHONY: help setup run chat test test-setup validate train check-content eval bench lint clean
+.PHONY: help setup secrets run chat test test-setup validate train check-content eval bench lint clean
 
 help:
 	@echo "make run     set up, train if needed, start every process, print the URLs"
@@ -31,16 +31,21 @@ $(MODEL): $(TRAINING_INPUTS) | setup
 
 train: setup $(MODEL)
 
-var/secrets.env:
-	@mkdir -p var
-	@echo "RASA_TOKEN=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))')" > $@
-	@chmod 600 $@
+# Random tokens for every process, kept across runs (scripts/secrets_env.py lists them).
+secrets: setup
+	@$(PY) -m scripts.secrets_env
 
-run: setup train var/secrets.env
+# --- web chat: the demo page's USWDS files and the browser tests' axe-core (package-lock.json)
+node_modules/.package-lock.json: package.json package-lock.json
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+run: setup train secrets node_modules/.package-lock.json
 	@$(PY) scripts/preflight.py
+	@$(PY) -m services.hub.setup
 	@$(BIN)/honcho -f Procfile -e settings.env,var/secrets.env start
 
-chat: setup var/secrets.env
+chat: setup secrets
 	@$(PY) scripts/chat.py
 
 validate: setup
