@@ -136,6 +136,11 @@ def create_app(settings: HubSettings, name: str = "chat_hub") -> Sanic:
             if visitor is not None:
                 hub.close(visitor)
 
+    # --- handoff (issue 4): agent console, its WebSocket and the internal handoff API, mounted
+    # after the hub's own listener so that app.ctx.hub exists when it starts (docs/handoff.md).
+    from services.handoff import attach
+
+    attach(app)
     return app
 
 

@@ -1,0 +1,153 @@
+"""The handoff store on SQLite and on a real PostgreSQL: accounts, sessions, chats, requests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from services.handoff.accounts import AccountError, authenticate, create_account
+from services.handoff.store import HandoffStore, now, sessions
+from tests.handoff.support import PASSWORD, fresh_postgres
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('handoff')}/hub.db"
+    else:
+        with fresh_postgres() as url:
+            yield url
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[HandoffStore]:
+    store = HandoffStore(database_url)
+    yield store
+    with store.engine.begin() as db:
+        for table in ("handoff_sessions", "handoff_accounts", "handoff_chats",
+                      "handoff_service_requests"):  # fmt: skip
+            db.execute(sa.text(f"DELETE FROM {table}"))
+    store.close()
+
+
+def test_passwords_are_stored_as_argon2_hashes_and_checked(store: HandoffStore) -> None:
+    account = create_account(store, "Maria", "Maria", "agent", PASSWORD)
+    assert account.username == "maria"
+    _, stored = store.account_with_hash("maria")  # type: ignore[misc]
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+    assert authenticate(store, "MARIA", PASSWORD) == account
+    assert authenticate(store, "maria", PASSWORD + "x") is None
+    assert authenticate(store, "nobody", PASSWORD) is None
+    store.set_active("maria", False)
+    assert authenticate(store, "maria", PASSWORD) is None
+
+
+@pytest.mark.parametrize(
+    ("username", "name", "role", "password"),
+    [
+        ("maria", "Maria", "agent", "short"),
+        ("ma ria", "Maria", "agent", PASSWORD),
+        ("maria", "", "agent", PASSWORD),
+        ("maria", "Maria", "admin", PASSWORD),
+    ],
+)
+def test_bad_accounts_are_refused(
+    store: HandoffStore, username: str, name: str, role: str, password: str
+) -> None:
+    with pytest.raises(AccountError):
+        create_account(store, username, name, role, password)
+
+
+def test_a_user_name_is_taken_only_once(store: HandoffStore) -> None:
+    create_account(store, "sam", "Sam", "supervisor", PASSWORD)
+    with pytest.raises(AccountError, match="taken"):
+        create_account(store, "SAM", "Samuel", "agent", PASSWORD)
+
+
+def test_sessions_expire_and_end_at_sign_out(store: HandoffStore) -> None:
+    account = create_account(store, "lee", "Lee", "agent", PASSWORD)
+    token = store.create_session(account.id, hours=8)
+    assert store.session_account(token) == account
+    assert store.session_account(token + "x") is None
+    store.delete_session(token)
+    assert store.session_account(token) is None
+    old = store.create_session(account.id, hours=8)
+    with store.engine.begin() as db:
+        db.execute(sessions.update().values(expires_at=now() - timedelta(seconds=1)))
+    assert store.session_account(old) is None
+    # Nothing but a hash of the token is kept.
+    with store.engine.connect() as db:
+        kept = [row.token_hash for row in db.execute(sa.select(sessions))]
+    assert old not in kept
+
+
+def test_queue_order_claim_once_transfer_and_finish(store: HandoffStore) -> None:
+    maria = create_account(store, "maria2", "Maria", "agent", PASSWORD)
+    lee = create_account(store, "lee2", "Lee", "agent", PASSWORD)
+    first = store.create_chat("c1", "tier_1", "asked", "en", {"topics": ["faq/fees"]}, 3)
+    second = store.create_chat("c2", "tier_1", "fallback", "es", {}, None)
+    other = store.create_chat("c3", "tier_2", "needs_a_person", "en", {}, None)
+    assert [store.position(c) for c in (first, second, other)] == [1, 2, 1]
+    assert store.open_chat_for("c1") == first
+    claimed = store.claim(first.id, maria)
+    assert claimed is not None and claimed.agent_name == "Maria" and claimed.status == "active"
+    assert store.claim(first.id, lee) is None  # somebody was quicker
+    assert store.position(store.get_chat(second.id)) == 1  # type: ignore[arg-type]
+    assert store.transfer(first.id, lee.id, "tier_2") is None  # not Lee's chat
+    moved = store.transfer(first.id, maria.id, "tier_2")
+    assert moved is not None and moved.status == "waiting" and moved.agent_id is None
+    # It keeps its place: it was asked for before the other tier 2 chat.
+    assert store.position(moved) == 1 and store.position(other) == 2
+    assert store.claim(first.id, lee) is not None
+    assert store.finish(first.id, "ended", maria.id) is None  # only the holder ends it
+    done = store.finish(first.id, "ended", lee.id)
+    assert done is not None and done.status == "ended" and not done.rasa_synced
+    assert [c.id for c in store.unsynced()] == [first.id]
+    store.mark_synced(first.id)
+    assert store.unsynced() == [] and store.open_chat_for("c1") is None
+
+
+def test_stats_count_requests_declines_and_waits(store: HandoffStore) -> None:
+    maria = create_account(store, "maria3", "Maria", "agent", PASSWORD)
+    chat = store.create_chat("c1", "tier_1", "asked", "en", {}, None)
+    store.create_chat("c2", "tier_1", "asked", "en", {}, None, "declined", "no_agent")
+    store.claim(chat.id, maria)
+    stats = store.stats(now() - timedelta(hours=12))
+    assert (stats.requested, stats.declined, stats.claimed) == (2, 1, 1)
+    assert stats.average_wait_seconds is not None and stats.average_wait_seconds >= 0
+    assert sum(hour["requested"] for hour in stats.hourly) == 2
+
+
+def test_service_requests_get_a_number_a_due_time_and_masked_identifiers(
+    store: HandoffStore,
+) -> None:
+    request = store.create_service_request(
+        "c1", "Where is my card? My receipt is EAC9999103403", "ana@example.com", "es", 48
+    )
+    assert len(request.number) == 8 and request.number.isdigit()
+    assert request.due_at - request.created_at == timedelta(hours=48)
+    assert "EAC9999103403" not in request.question and "3403" in request.question
+    assert request.to_json()["email_domain"] == "example.com"
+    assert "ana@" not in str(request.to_json())
+    assert [r.number for r in store.open_service_requests()] == [request.number]
+    maria = create_account(store, "maria4", "Maria", "agent", PASSWORD)
+    assert store.answer_service_request(request.number, maria, "It was mailed.")
+    assert not store.answer_service_request(request.number, maria, "Again")
+    assert store.open_service_requests() == []
+
+
+def test_the_store_shares_the_hubs_database_file(tmp_path: Path) -> None:
+    from services.hub.store import TranscriptStore
+
+    url = f"sqlite:///{tmp_path}/hub.db"
+    transcripts, handoff = TranscriptStore(url), HandoffStore(url)
+    names = set(sa.inspect(handoff.engine).get_table_names())
+    assert {"hub_conversations", "handoff_chats", "handoff_accounts"} <= names
+    transcripts.close()
+    handoff.close()
