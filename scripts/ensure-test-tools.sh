@@ -1,6 +1,21 @@
 #!/usr/bin/env bash
-# Installs what the browser tests need and cannot come from PyPI: Debian's Chromium.
+# Installs what the tests need and cannot come from PyPI: Debian's Chromium for the browser
+# tests, and the npm packages (package-lock.json) the hub serves and the browser tests inject
+# (USWDS for the demo page, axe-core).
 set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] \
+        || [ package.json -nt node_modules/.package-lock.json ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "error: npm is needed for the web chat's packages: install Node.js 20+ (e.g. 'apt-get install nodejs npm')" >&2
+        exit 1
+    fi
+    echo "Installing the locked npm packages (package-lock.json)"
+    npm ci --no-audit --no-fund --loglevel=error
+    touch node_modules/.package-lock.json
+fi
+
 if [ -x /usr/bin/chromium ]; then exit 0; fi
 if [ "$(id -u)" != 0 ]; then
     echo "error: the browser tests need Debian's Chromium: run 'sudo apt-get install chromium'" >&2

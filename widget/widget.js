@@ -31,6 +31,7 @@
       agent: "Agent said:",
       system: "Notice:",
       typing: "Ellis is typing",
+      agentTyping: "The agent is typing",
       sending: "Sending…",
       connecting: "Connecting…",
       offline: "Connection lost. Reconnecting… Your messages will be sent when it is back.",
@@ -59,6 +60,7 @@
       agent: "El agente dijo:",
       system: "Aviso:",
       typing: "Ellis está escribiendo",
+      agentTyping: "El agente está escribiendo",
       sending: "Enviando…",
       connecting: "Conectando…",
       offline:
@@ -477,6 +479,8 @@
     } else if (data.type === "entry") {
       renderEntry(data.entry, true);
     } else if (data.type === "typing") {
+      var typingText = t(data.role === "agent" ? "agentTyping" : "typing") + "…";
+      typing.querySelector(".typing-text").textContent = typingText;
       typing.hidden = !data.active;
       if (data.active) scrollDown();
     } else if (data.type === "error") {

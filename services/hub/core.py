@@ -3,9 +3,10 @@
 One Hub object per process. Every socket of a conversation (a second tab, a reconnect) receives
 every new entry, so all of a visitor's tabs show the same transcript.
 
-Hook for the live-agent handoff: `add_listener` sees every new entry, `post` adds an entry
-(an agent's message) and delivers it to the visitor; while a conversation's state is not "bot"
-the visitor's messages are stored and announced to listeners but not sent to Rasa.
+Hooks for the live-agent handoff: `add_listener` sees every new entry, `post` adds an entry
+(an agent's message) and delivers it to the visitor, `broadcast` sends any frame (typing) to the
+visitor's tabs, and `store.set_state` says who answers; while a conversation's state is not
+"bot" the visitor's messages are stored and announced to listeners but not sent to Rasa.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from privacy.secrets import SECRET_PLACEHOLDER, looks_like_secret
 from services.hub import texts
 from services.hub.limits import RateLimiter
 from services.hub.protocol import Hello, Message
@@ -187,10 +187,10 @@ class Hub:
 
     async def _relay(self, visitor: Visitor, message: Message, text: str) -> None:
         conversation_id = visitor.session.conversation_id
-        stored_text = SECRET_PLACEHOLDER if looks_like_secret(text) else text
         data = {"payload": message.payload} if message.payload else None
+        # The store redacts: identifiers are masked, a password-like message is hidden.
         entry, _ = await asyncio.to_thread(
-            self.store.append, conversation_id, "visitor", stored_text, data, message.client_id
+            self.store.append, conversation_id, "visitor", text, data, message.client_id
         )
         await self._publish(entry)
         conversation = await asyncio.to_thread(self.store.get_conversation, conversation_id)
@@ -201,12 +201,12 @@ class Hub:
             metadata["page_language"] = visitor.page_language
         if visitor.language:
             metadata["language"] = visitor.language
-        await self._broadcast(conversation_id, frame("typing", active=True))
+        await self.broadcast(conversation_id, frame("typing", active=True))
         try:
             await self._answer(visitor, message.payload or text, metadata)
         finally:
             # Sent after the answers: the end of this turn for every tab.
-            await self._broadcast(conversation_id, frame("typing", active=False))
+            await self.broadcast(conversation_id, frame("typing", active=False))
 
     async def _answer(self, visitor: Visitor, text: str, metadata: dict[str, Any]) -> None:
         conversation_id = visitor.session.conversation_id
@@ -229,14 +229,15 @@ class Hub:
                 await self.post(conversation_id, "bot", text_part, data_part or None)
 
     async def _publish(self, entry: Entry) -> None:
-        await self._broadcast(entry.conversation_id, frame("entry", entry=entry.to_json()))
+        await self.broadcast(entry.conversation_id, frame("entry", entry=entry.to_json()))
         for listener in self._listeners:
             try:
                 await listener(entry)
             except Exception:  # a broken listener must not break the visitor's chat
                 log.exception("entry listener failed")
 
-    async def _broadcast(self, conversation_id: str, data: str) -> None:
+    async def broadcast(self, conversation_id: str, data: str) -> None:
+        """Send a frame to every open tab of a conversation (entries, typing)."""
         room = self._rooms.get(conversation_id)
         if room is None:
             return

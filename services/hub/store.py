@@ -154,6 +154,15 @@ class TranscriptStore:
             ).first()
         return Conversation(row.id, row.visitor_id, row.state) if row else None
 
+    def set_state(self, conversation_id: str, state: str) -> None:
+        """Who answers the conversation: "bot" (Rasa) or a handoff state set by the handoff."""
+        with self.engine.begin() as db:
+            db.execute(
+                conversations.update()
+                .where(conversations.c.id == conversation_id)
+                .values(state=state, updated_at=_now())
+            )
+
     def append(
         self,
         conversation_id: str,
