@@ -9,14 +9,29 @@ import sys
 import tempfile
 from pathlib import Path
 
-from scripts.stack import MODEL, ROOT, free_port, start_action_server, stop, write_endpoints
+from scripts.stack import (
+    MODEL,
+    ROOT,
+    free_port,
+    start_action_server,
+    start_case_status,
+    stop,
+    write_endpoints,
+)
 
 
 def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="conversation-tests-"))
     port = free_port()
     env = {**os.environ, "TRACKER_STORE_URL": f"sqlite:///{workdir}/tracker.db"}
-    actions = start_action_server(port, env, workdir / "actions.log")
+    # --- case status: lookups in the stories go to a real case-status service
+    case_status = start_case_status(workdir)
+    env.update(case_status.client_env())
+    try:
+        actions = start_action_server(port, env, workdir / "actions.log")
+    except Exception:
+        stop(case_status.process)
+        raise
     try:
         result = subprocess.run(
             [
@@ -30,6 +45,7 @@ def main() -> int:
         )
     finally:
         stop(actions)
+        stop(case_status.process)
     if result.returncode != 0:
         print("Conversation tests failed: see results/conversations/failed_test_stories.yml")
     else:
