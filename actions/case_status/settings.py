@@ -26,8 +26,8 @@ class ClientSettings:
     token_url: str = ""
     # Each HTTP attempt, and the whole lookup including retries: the visitor must hear back
     # within 5 seconds of sending the receipt number, outage or not.
-    attempt_timeout: float = 2.0
-    budget: float = 3.5
+    attempt_timeout: float = 1.5
+    budget: float = 3.0
     max_attempts: int = 4
     backoff: float = 0.25
     # Circuit breaker: after this many failed lookups in a row, answer "unavailable" at once
@@ -51,8 +51,8 @@ class ClientSettings:
             client_id=env.get("CASE_STATUS_CLIENT_ID", ""),
             client_secret=env.get("CASE_STATUS_CLIENT_SECRET", ""),
             token_url=env.get("CASE_STATUS_TOKEN_URL", ""),
-            attempt_timeout=_float(env, "CASE_STATUS_TIMEOUT", 2.0),
-            budget=_float(env, "CASE_STATUS_BUDGET", 3.5),
+            attempt_timeout=_float(env, "CASE_STATUS_TIMEOUT", 1.5),
+            budget=_float(env, "CASE_STATUS_BUDGET", 3.0),
             breaker_failures=int(_float(env, "CASE_STATUS_BREAKER_FAILURES", 3)),
             breaker_cooldown=_float(env, "CASE_STATUS_BREAKER_COOLDOWN", 30.0),
         )

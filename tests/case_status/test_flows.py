@@ -4,14 +4,16 @@ limits, and receipt numbers masked in everything stored or logged."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from scripts.stack import Stack, running_stack
+from scripts.stack import Stack, running_stack, start_case_status, stop
 from tests.case_status.conftest import UNLIMITED
 from tests.conftest import texts
 
@@ -142,6 +144,42 @@ def test_an_outage_is_said_plainly_with_a_person_offered(
         for message in reply
         for button in message.get("buttons", [])
     )
+
+
+def _restart_service(stack: Stack, extra_env: dict[str, str]) -> None:
+    """Start the case-status service again on its port, with its credentials and cases, plus
+    `extra_env` (its tokens are signed, so the action server's cached token stays valid)."""
+    old = stack.case_status
+    assert old is not None
+    stop(old.process)
+    settings = {
+        **UNLIMITED,
+        "CASE_STATUS_CLIENT_ID": old.client_id,
+        "CASE_STATUS_CLIENT_SECRET": old.client_secret,
+        "CASE_STATUS_DB_URL": old.db_url,
+        "CASE_STATUS_MAINTENANCE_FILE": str(old.maintenance_file),
+        **extra_env,
+    }
+    new = start_case_status(stack.workdir, settings, port=old.port)
+    new = dataclasses.replace(new, client_id=old.client_id, client_secret=old.client_secret)
+    stack.processes[stack.processes.index(old.process)] = new.process
+    stack.case_status = new
+
+
+def test_a_service_too_slow_to_answer_is_an_outage_for_the_visitor(cs_stack: Stack) -> None:
+    sender = new_sender()
+    cs_stack.send(sender, "/check_case_status")
+    _restart_service(cs_stack, {"CASE_STATUS_DELAY_SECONDS": "30"})
+    try:
+        reply = texts(cs_stack.send(sender, "EAC9999103403"))
+    finally:
+        _restart_service(cs_stack, {})
+    assert "can't reach the case status system" in reply
+    assert "800-375-5283" in reply
+    # Back to normal: lookups work again (once the circuit breaker, if open, lets one through).
+    deadline = time.monotonic() + 30
+    while "Case Was Approved" not in _lookup(cs_stack, new_sender()):
+        assert time.monotonic() < deadline, "lookups never worked again"
 
 
 def _lookup(stack: Stack, sender: str, metadata: dict | None = None) -> str:
