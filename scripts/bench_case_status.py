@@ -112,9 +112,11 @@ def table(rows: list[dict]) -> str:
 def run_case_status_bench(
     stack: Stack | None = None, seconds: float = 15.0, levels: Sequence[int] = LEVELS
 ) -> list[dict]:
-    """Print and return the figures. Uses `stack` when it has the case-status service;
-    otherwise starts a stack of its own with one (same model)."""
-    if stack is not None and stack.case_status is not None:
+    """Print and return the figures. Uses `stack` when it runs the case-status service
+    (`running_stack(case_status=True)`); otherwise starts a stack of its own with one, serving
+    models/current.tar.gz (or ASSISTANT_MODEL)."""
+    if getattr(stack, "case_status", None) is not None:
+        assert stack is not None
         rows = measure(stack, levels, seconds)
     else:
         print("Starting Rasa, the action server and the case-status service ...", flush=True)
