@@ -25,6 +25,8 @@
   var ws = null;
   var wsDelay = 1000;
   var knownWaiting = null;
+  var firstSeen = {}; // waiting chat id -> when it appeared (the "new" cue lasts a while)
+  var NEW_FOR_MS = 30000;
   var chats = {}; // chat id -> {chat, entries}
   var current = null;
   var canned = [];
@@ -213,10 +215,11 @@
       fresh = ids.filter(function (id) { return knownWaiting.indexOf(id) < 0; });
     }
     knownWaiting = ids;
+    fresh.forEach(function (id) { firstSeen[id] = Date.now(); });
     $("waiting-count").textContent = state.waiting.length ? "(" + state.waiting.length + ")" : "";
     document.title = (state.waiting.length ? "(" + state.waiting.length + ") " : "") + "Agent console";
     $("hours-note").textContent = state.open ? "" : "Live chat is closed now (outside opening hours).";
-    renderQueues(state, fresh);
+    renderQueues(state);
     renderMine(state.mine);
     renderRequests(state.service_requests);
     if (fresh.length) {
@@ -225,7 +228,11 @@
     }
   }
 
-  function renderQueues(state, fresh) {
+  function isNew(id) {
+    return firstSeen[id] !== undefined && Date.now() - firstSeen[id] < NEW_FOR_MS;
+  }
+
+  function renderQueues(state) {
     var box = $("queues");
     clear(box);
     state.queues.forEach(function (queue) {
@@ -236,7 +243,7 @@
         var clock = el("span", { className: "wait", "data-since": String(since), text: duration(chat.waiting_seconds) });
         var claim = el("button", { type: "button", className: "claim", text: "Claim" });
         claim.addEventListener("click", function () { claimChat(chat.id); });
-        var item = el("li", { className: "waiting" + (fresh.indexOf(chat.id) >= 0 ? " new" : ""), "data-chat": chat.id }, [
+        var item = el("li", { className: "waiting" + (isNew(chat.id) ? " new" : ""), "data-chat": chat.id }, [
           el("span", { className: "reason", text: REASONS[chat.reason] || chat.reason }),
           el("span", { className: "lang", text: chat.language.toUpperCase() }),
           el("span", { className: "waited", text: "waiting " }, [clock]),

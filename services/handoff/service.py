@@ -58,6 +58,7 @@ class _Live:
     """In-memory view of open chats, rebuilt from the store at start."""
 
     by_conversation: dict[str, str] = field(default_factory=dict)  # conversation -> chat id
+    unsynced: set[str] = field(default_factory=set)  # conversations Rasa has not resumed
     positions: dict[str, int] = field(default_factory=dict)  # chat id -> last told position
 
 
@@ -80,6 +81,7 @@ class Handoff:
             self._live.by_conversation[chat.conversation_id] = chat.id
             if chat.status == "waiting":
                 self._live.positions[chat.id] = await self._db(self.store.position, chat)
+        self._live.unsynced = {c.conversation_id for c in await self._db(self.store.unsynced)}
         self.hub.add_listener(self.on_entry)
         self._task = asyncio.create_task(self._retry_syncs())
 
@@ -349,7 +351,7 @@ class Handoff:
         """Every new transcript entry: forward it to the agent, spot a cancel, resume Rasa."""
         chat_id = self._live.by_conversation.get(entry.conversation_id)
         if chat_id is None:
-            if entry.role == "visitor":
+            if entry.role == "visitor" and entry.conversation_id in self._live.unsynced:
                 await self._sync_pending(entry.conversation_id)
             return
         chat = await self._db(self.store.get_chat, chat_id)
@@ -407,6 +409,9 @@ class Handoff:
             )
             if ok:
                 await self._db(self.store.mark_synced, chat.id)
+                self._live.unsynced.discard(chat.conversation_id)
+            else:
+                self._live.unsynced.add(chat.conversation_id)
             return ok
 
     async def _sync_pending(self, conversation_id: str) -> None:

@@ -53,6 +53,9 @@ def test_hours_days_holidays_and_zone_are_configurable() -> None:
     always = OpeningHours.parse("Mon-Sun 00:00-24:00", "UTC", "", False)
     assert always.is_open(datetime(2026, 12, 25, 23, 59, tzinfo=timezone.utc))
     assert not OpeningHours.parse("", "UTC").is_open()
+    # honcho drops the space of an unquoted value in settings.env: still understood.
+    squeezed = OpeningHours.parse("Mon-Fri08:00-20:00", "America/New_York")
+    assert squeezed.windows == HandoffSettings.from_env({}).hours.windows
 
 
 @pytest.mark.parametrize(
