@@ -82,6 +82,17 @@ def test_a_bad_receipt_is_explained_and_asked_again(cs_stack: Stack) -> None:
     assert "What to do next:" in answer
 
 
+@pytest.mark.parametrize("typed", ["xqzt vbnm", "???", "hola"])
+def test_anything_else_while_asked_keeps_the_form_going(cs_stack: Stack, typed: str) -> None:
+    """Low-confidence or unrelated text neither breaks the form nor ends in the fallback."""
+    sender = new_sender()
+    cs_stack.send(sender, "/check_case_status")
+    reply = texts(cs_stack.send(sender, typed))
+    assert "receipt number" in reply or "número de recibo" in reply
+    assert "Did you mean" not in reply and "Quiso decir" not in reply
+    assert (cs_stack.tracker(sender).get("active_loop") or {}).get("name") == "receipt_form"
+
+
 def test_a_question_while_asked_is_answered_and_the_form_goes_on(cs_stack: Stack) -> None:
     sender = new_sender()
     cs_stack.send(sender, "/check_case_status")
