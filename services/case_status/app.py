@@ -4,6 +4,8 @@ body shapes and error codes (docs/case-status.md)."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import logging
 import os
 import re
@@ -82,9 +84,6 @@ def _credentials(request: Request) -> tuple[str, str, str]:
     client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
     auth = request.headers.get("Authorization", "")
     if not client_id and auth[:6].lower() == "basic ":
-        import base64
-        import binascii
-
         try:
             decoded = base64.b64decode(auth[6:].strip()).decode()
         except (binascii.Error, UnicodeDecodeError):

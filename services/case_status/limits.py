@@ -35,6 +35,9 @@ class RateLimiter:
             return Verdict(False, "Spike Arrest Violation", 1)
         today = datetime.now(timezone.utc)
         day_key = (client_id, today.strftime("%Y-%m-%d"))
+        if day_key not in self._daily:  # a new day: forget the client's older counts
+            for old_key in [key for key in self._daily if key[0] == client_id]:
+                del self._daily[old_key]
         if self.per_day and self._daily[day_key] >= self.per_day:
             midnight = (today + timedelta(days=1)).replace(hour=0, minute=0, second=0)
             return Verdict(False, "Quota Violation", int((midnight - today).total_seconds()) + 1)
