@@ -171,6 +171,8 @@
       if (frame.type === "ready") {
         wsDelay = 1000;
         setConnection("");
+        // After a reconnect, read the open chats again: entries may have come meanwhile.
+        Object.keys(chats).forEach(function (id) { loadChat(id, false).catch(function () {}); });
         refresh();
       } else if (frame.type === "refresh" || frame.type === "new_service_request") {
         refresh();

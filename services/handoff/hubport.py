@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from services.hub.core import frame
 from services.hub.store import Entry, conversations
 
 STATES = ("bot", "waiting", "agent")
@@ -73,26 +74,10 @@ class HubAdapter:
     async def set_state(self, conversation_id: str, state: str) -> None:
         if state not in STATES:
             raise ValueError(f"unknown conversation state {state!r}")
-        store = self._hub.store
-        if hasattr(store, "set_state"):
-            await asyncio.to_thread(store.set_state, conversation_id, state)
-            return
-
-        def update() -> None:
-            with store.engine.begin() as db:
-                db.execute(
-                    conversations.update()
-                    .where(conversations.c.id == conversation_id)
-                    .values(state=state)
-                )
-
-        await asyncio.to_thread(update)
+        await asyncio.to_thread(self._hub.store.set_state, conversation_id, state)
 
     async def typing(self, conversation_id: str, active: bool) -> None:
-        from services.hub.core import frame
-
-        broadcast = getattr(self._hub, "broadcast", None) or self._hub._broadcast
-        await broadcast(conversation_id, frame("typing", active=active, role="agent"))
+        await self._hub.broadcast(conversation_id, frame("typing", active=active, role="agent"))
 
     async def conversations_since(self, since: datetime) -> int:
         def count() -> int:

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -23,7 +24,7 @@ import sqlalchemy as sa
 import websockets
 from aiosmtpd.controller import Controller
 
-from scripts.stack import ROOT, HubProcess, free_port
+from scripts.stack import ROOT, HubProcess, Stack, free_port
 
 PASSWORD = "correct horse battery staple"
 INTERNAL_TOKEN = "internal-" + secrets.token_urlsafe(24)
@@ -180,3 +181,21 @@ def fresh_postgres() -> Iterator[str]:
         with admin.connect() as db:
             db.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@dataclass
+class HandoffStack:
+    """Rasa and the action server, told to call a hub on `port`, and a mailbox."""
+
+    stack: Stack
+    port: int
+    mailbox: Mailbox
+
+
+@dataclass
+class Live:
+    """Everything a round trip needs: Rasa, the hub with the handoff on that port, a mailbox."""
+
+    stack: Stack
+    hub: HubProcess
+    mailbox: Mailbox
