@@ -138,8 +138,14 @@ class Hub:
         if room is None:
             return
         room.sockets.discard(visitor.socket)
-        if not room.sockets and not room.lock.locked():
-            del self._rooms[visitor.session.conversation_id]
+        self._forget_if_idle(visitor.session.conversation_id)
+
+    def _forget_if_idle(self, conversation_id: str) -> None:
+        """Keep memory bounded: drop a conversation's room once no tab and no turn uses it."""
+        room = self._rooms.get(conversation_id)
+        if room is not None and not room.sockets and not room.lock.locked():
+            del self._rooms[conversation_id]
+            self.limiter.forget_idle()
 
     async def error(self, socket: Socket, code: str, language: object, **extra: Any) -> None:
         """Tell one tab, in its language, why its frame was refused; nothing is stored."""
@@ -184,6 +190,7 @@ class Hub:
                 )
                 return
             await self._relay(visitor, message, text)
+        self._forget_if_idle(conversation_id)
 
     async def _relay(self, visitor: Visitor, message: Message, text: str) -> None:
         conversation_id = visitor.session.conversation_id

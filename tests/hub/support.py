@@ -21,9 +21,13 @@ TURN_TIMEOUT = 60.0
 class Chat:
     """One browser tab's WebSocket, driven frame by frame."""
 
+    # Every chat a test opened; the hub tests' conftest closes those the test left open.
+    opened: list[Chat] = []
+
     def __init__(self, ws: Any) -> None:
         self.ws = ws
         self.welcome: dict[str, Any] = {}
+        Chat.opened.append(self)
 
     @classmethod
     async def open(
@@ -34,7 +38,9 @@ class Chat:
         language: str | None = None,
         origin: str | None = None,
     ) -> Chat:
-        ws = await websockets.connect(hub.ws_url, origin=origin or hub.url, max_size=None)
+        ws = await websockets.connect(
+            hub.ws_url, origin=origin or hub.url, max_size=None, close_timeout=2
+        )
         chat = cls(ws)
         await chat.send_frame(
             {
@@ -54,6 +60,11 @@ class Chat:
 
     async def close(self) -> None:
         await self.ws.close()
+
+    @classmethod
+    async def close_all(cls) -> None:
+        while cls.opened:
+            await cls.opened.pop().close()
 
     async def send_frame(self, data: Any) -> None:
         await self.ws.send(data if isinstance(data, (str, bytes)) else json.dumps(data))
