@@ -76,33 +76,44 @@ async def _drive(stack: Stack, concurrency: int, seconds: float) -> tuple[LoadRe
     return result, counts["unavailable"]
 
 
+def _row(label: str, concurrency: int, result: LoadResult, unavailable: int) -> dict:
+    return {
+        "label": label,
+        "concurrency": concurrency,
+        "lookups": len(result.latencies),
+        "lookups_per_second": result.messages_per_second,
+        "p50_ms": result.percentile(0.50),
+        "p95_ms": result.percentile(0.95),
+        "errors": result.errors,
+        "unavailable": unavailable,
+    }
+
+
 def measure(stack: Stack, levels: Sequence[int] = LEVELS, seconds: float = 15.0) -> list[dict]:
-    """Drive `stack` (whose action server must have a case-status backend) at each level."""
+    """Drive `stack` (whose action server must have a case-status backend) at each level, then
+    once with the service down: how long a visitor waits to hear that it is unavailable."""
     rows = []
     for concurrency in levels:
-        result, unavailable = asyncio.run(_drive(stack, concurrency, seconds))
-        rows.append(
-            {
-                "concurrency": concurrency,
-                "lookups": len(result.latencies),
-                "lookups_per_second": result.messages_per_second,
-                "p50_ms": result.percentile(0.50),
-                "p95_ms": result.percentile(0.95),
-                "errors": result.errors,
-                "unavailable": unavailable,
-            }
-        )
+        rows.append(_row("up", concurrency, *asyncio.run(_drive(stack, concurrency, seconds))))
+    if stack.case_status is not None:
+        stack.case_status.set_down(True)
+        try:
+            rows.append(_row("down (503)", 1, *asyncio.run(_drive(stack, 1, seconds))))
+        finally:
+            stack.case_status.set_down(False)
     return rows
 
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| conversations | lookups | lookups/s | p50 ms | p95 ms | errors | 'unavailable' |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| service | conversations | lookups | lookups/s | p50 ms | p95 ms | errors "
+        "| 'unavailable' |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         lines.append(
-            f"| {row['concurrency']} | {row['lookups']} | {row['lookups_per_second']:.1f} "
+            f"| {row['label']} | {row['concurrency']} | {row['lookups']} "
+            f"| {row['lookups_per_second']:.1f} "
             f"| {row['p50_ms']:.0f} | {row['p95_ms']:.0f} | {row['errors']} "
             f"| {row['unavailable']} |"
         )
