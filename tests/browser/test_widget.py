@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from scripts.stack import HubProcess
 from tests.browser.widget_page import Widget, axe_violations
@@ -98,6 +98,8 @@ def test_keyboard_alone_opens_chats_and_closes(hub: HubProcess, page: Page) -> N
     page.keyboard.type("hello")
     page.keyboard.press("Enter")
     expect(widget.last_answer()).to_contain_text("I'm Ellis")
+    # Screen readers hear the answer through the live region.
+    expect(page.locator("#ellis-chat [aria-live=polite]")).to_contain_text("Ellis said: Hi!")
     page.keyboard.press("Escape")
     expect(widget.panel).to_be_hidden()
     assert widget.focused() == "launcher"
@@ -127,6 +129,23 @@ def test_fits_a_360_pixel_screen(hub: HubProcess, page: Page) -> None:
         box = part.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+
+
+def test_a_second_tab_joins_the_same_conversation(hub: HubProcess, context: BrowserContext) -> None:
+    first, second = context.new_page(), context.new_page()
+    first.goto(f"{hub.url}/")
+    one = Widget(first)
+    one.open()
+    one.say("hello")
+    expect(one.last_answer()).to_contain_text("I'm Ellis")
+    second.goto(f"{hub.url}/")
+    two = Widget(second)
+    two.open()
+    expect(two.bubbles("visitor")).to_have_text(["hello"])
+    two.say("what can you do")
+    # The first tab sees the second tab's message and the answer as they happen.
+    expect(one.bubbles("visitor")).to_have_text(["hello", "what can you do"])
+    expect(one.reply_button("Talk to a person")).to_be_visible()
 
 
 def test_reconnects_after_a_hub_restart_and_sends_what_was_typed_offline(
