@@ -151,6 +151,8 @@ def main() -> None:
     except SettingsError as error:
         raise SystemExit(f"error: {error}") from None
     app = create_app(settings)
+    for name in ("sanic.root", "sanic.error", "sanic.access"):
+        logging.getLogger(name).propagate = False  # Sanic prints these itself: no doubles
     print(f"Chat hub: demo page at {settings.public_url}/", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         app.run(host=settings.host, port=settings.port, access_log=False, motd=False, workers=1)
