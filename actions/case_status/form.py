@@ -23,6 +23,8 @@ from actions.language import language_of
 
 SLOT = "receipt_number"
 NOT_A_RECEIPT = "<not a receipt number>"
+# After this many receipt numbers that could not be read, the visitor is shown the ways out.
+STUCK_AFTER = 3
 # Intents that mean something other than "here is my receipt number" (when there are no digits).
 NOT_AN_ANSWER = {
     "stop", "deny", "request_human", "faq", "goodbye", "bot_challenge", "ask_capabilities",
@@ -96,4 +98,25 @@ class ValidateReceiptForm(FormValidationAction):
             return {SLOT: slot_value}
         lang = language_of(tracker)
         dispatcher.utter_message(text=text.INVALID[lang])
+        if _earlier_invalid_answers(tracker) >= STUCK_AFTER - 1:
+            dispatcher.utter_message(
+                text=text.STUCK[lang],
+                buttons=[
+                    {"title": text.PERSON[lang], "payload": "/request_human"},
+                    {"title": text.NEVER_MIND[lang], "payload": "/stop"},
+                ],
+            )
         return {SLOT: None}
+
+
+def _earlier_invalid_answers(tracker: Tracker) -> int:
+    """How many times this run of the form has already said "that doesn't look like a receipt
+    number" (the opening words have no digits, so the tracker store's masking keeps them)."""
+    openings = tuple(message.split(".")[0] for message in text.INVALID.values())
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "active_loop" and event.get("name") == "receipt_form":
+            break
+        if event.get("event") == "bot" and (event.get("text") or "").startswith(openings):
+            count += 1
+    return count

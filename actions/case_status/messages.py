@@ -42,6 +42,17 @@ INVALID = {
         "(Formulario I-797C) o en su cuenta en línea de USCIS."
     ),
 }
+# Added after a few receipt numbers that could not be read: the ways out.
+STUCK = {
+    "en": (
+        "If you can't find your receipt number, you can stop here, look your case up later at "
+        f"{TOOL}, or talk to a person at the USCIS Contact Center: {PHONE}."
+    ),
+    "es": (
+        "Si no encuentra su número de recibo, puede dejarlo aquí, consultar su caso más tarde en "
+        f"{TOOL} o hablar con una persona en el Centro de Contacto de USCIS: {PHONE}."
+    ),
+}
 REASK = {
     "en": 'Please type your receipt number, or say "stop" to leave this.',
     "es": 'Escriba su número de recibo, o diga "salir" para dejar esto.',

@@ -82,6 +82,19 @@ def test_a_bad_receipt_is_explained_and_asked_again(cs_stack: Stack) -> None:
     assert "What to do next:" in answer
 
 
+def test_after_three_unreadable_receipts_the_ways_out_are_offered(cs_stack: Stack) -> None:
+    sender = new_sender()
+    cs_stack.send(sender, "/check_case_status")
+    for _ in range(2):
+        reply = cs_stack.send(sender, "EAC 123")
+        assert "can't find your receipt number" not in texts(reply)
+    reply = cs_stack.send(sender, "EAC 12345")
+    assert "can't find your receipt number" in texts(reply)
+    assert "800-375-5283" in texts(reply)
+    assert "Talk to a person" in buttons(reply)
+    assert "What to do next:" in texts(cs_stack.send(sender, "EAC9999103403"))
+
+
 @pytest.mark.parametrize("typed", ["xqzt vbnm", "???", "hola"])
 def test_anything_else_while_asked_keeps_the_form_going(cs_stack: Stack, typed: str) -> None:
     """Low-confidence or unrelated text neither breaks the form nor ends in the fallback."""
