@@ -144,6 +144,26 @@
     return node;
   }
 
+  function chatIcon() {
+    // A speech bubble drawn in SVG: no icon font or emoji font needed.
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "22");
+    svg.setAttribute("height", "22");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("class", "launcher-icon");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("fill", "currentColor");
+    path.setAttribute(
+      "d",
+      "M4 3h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"
+    );
+    svg.appendChild(path);
+    return svg;
+  }
+
   var host = el("aside", { id: "ellis-chat", "aria-label": t("open") });
   host.style.visibility = "hidden";
   var root = host.attachShadow({ mode: "open" });
@@ -158,7 +178,7 @@
     type: "button", className: "launcher", "aria-expanded": "false", "aria-controls": "ec-panel",
   });
   var launcherText = el("span", { className: "launcher-text" });
-  launcher.appendChild(el("span", { className: "launcher-icon", "aria-hidden": "true", text: "💬" }));
+  launcher.appendChild(chatIcon());
   launcher.appendChild(launcherText);
 
   var titleEl = el("h2", { id: "ec-title", className: "title" });
