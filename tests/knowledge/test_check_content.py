@@ -110,6 +110,7 @@ def test_valid_fixtures_pass(tmp_path: Path) -> None:
 
 def gadgets(extra: list[str]) -> dict:
     """A second valid topic, distinct from the widgets one except for `extra` examples."""
+
     def swap(text: str) -> str:
         return text.replace("widget", "gadget").replace("widgit", "gadgit").replace("w-1", "g-1")
 

@@ -1,0 +1,104 @@
+"""The unanswered-questions report, on a tracker store filled by real conversations."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import requests
+
+from scripts.stack import Stack
+
+pytestmark = pytest.mark.rasa
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "unanswered_report.py"
+# Strings no training example resembles; the test uses those the model sends to the fallback.
+GIBBERISH = ["zxqv plmokn wertyu", "qwfp zxcv bnmlkj", "vvvx qqqz jjjk", "plugh xyzzy frobozz"]
+
+
+def sender() -> str:
+    return f"report-{uuid.uuid4().hex}"
+
+
+def parse(stack: Stack, text: str) -> str:
+    reply = requests.post(
+        f"{stack.rasa_url}/model/parse",
+        params={"token": stack.token},
+        json={"text": text},
+        timeout=60,
+    )
+    reply.raise_for_status()
+    return reply.json()["intent"]["name"]
+
+
+def report(stack: Stack, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--url", stack.env["TRACKER_STORE_URL"], *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def group_line(output: str, label: str) -> str:
+    lines = [line for line in output.splitlines() if f"'{label}'" in line]
+    assert lines, output
+    return lines[0]
+
+
+def test_unanswered_messages_are_grouped_with_counts_and_dates(
+    stack: Stack, tmp_path: Path
+) -> None:
+    # Out of scope, asked three times in two wordings by three visitors.
+    stack.send(sender(), "can you find me a recipe for quiche")
+    stack.send(sender(), "can you find me a recipe for quiche")
+    stack.send(sender(), "Can you find me a recipe for quiche?")
+    # A question answered, then a request for a person: the question is what staff need to see.
+    handoff = sender()
+    stack.send(handoff, "how do i renew my green card")
+    stack.send(handoff, "i want to talk to a person")
+    # Something the model does not understand at all.
+    not_understood = [text for text in GIBBERISH if parse(stack, text) == "nlu_fallback"]
+    assert not_understood, "the model sends none of the gibberish strings to the fallback"
+    stack.send(sender(), not_understood[0])
+    # Button clicks and answered questions are not in the report.
+    stack.send(sender(), "/greet")
+    stack.send(sender(), "what is tps")
+
+    html_path = tmp_path / "report.html"
+    output = report(stack, "--html", str(html_path))
+
+    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    quiche = group_line(output, "can you find me a recipe for quiche")
+    count = int(re.search(r" x(\d+) ", quiche).group(1))
+    assert count >= 3  # three here; other tests sharing the store may ask it too
+    assert f"{today} .. {today}" in quiche
+    assert "out of scope" in quiche
+    assert "asked for a person" in group_line(output, "how do i renew my green card")
+    assert "not understood" in group_line(output, not_understood[0])
+    assert "'what is tps'" not in output
+    assert "'/greet'" not in output
+
+    page = html_path.read_text(encoding="utf-8")
+    assert "<h1>Unanswered questions</h1>" in page
+    assert "can you find me a recipe for quiche" in page
+
+
+def test_a_store_that_cannot_be_read_gets_a_clear_message(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--url", f"sqlite:///{tmp_path}/missing/none.db"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "Cannot read the tracker store" in result.stdout
