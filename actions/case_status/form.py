@@ -25,11 +25,10 @@ SLOT = "receipt_number"
 NOT_A_RECEIPT = "<not a receipt number>"
 # After this many receipt numbers that could not be read, the visitor is shown the ways out.
 STUCK_AFTER = 3
-# Intents that mean something other than "here is my receipt number" (when there are no digits).
-NOT_AN_ANSWER = {
-    "stop", "deny", "request_human", "faq", "goodbye", "bot_challenge", "ask_capabilities",
-    "out_of_scope",
-}  # fmt: skip
+# Intents that mean something other than "here is my receipt number" (when there are no digits)
+# and that have a rule for while the form asks (data/case_status/rules.yml). Anything else is
+# taken as an attempt at a receipt number, so the visitor hears what one looks like.
+NOT_AN_ANSWER = {"stop", "deny", "request_human", "faq"}
 
 
 def _buttons(lang: str) -> list[dict[str, str]]:
