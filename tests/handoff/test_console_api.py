@@ -213,6 +213,21 @@ async def test_a_supervisor_takes_a_chat_transferred_to_supervisors(hub: HubProc
     await console.close()
 
 
+async def test_a_visitor_who_cancels_while_waiting_goes_back_to_the_bot(hub: HubProcess) -> None:
+    maria = signed_in(hub, "maria")
+    console = await ConsoleSocket.open(hub, maria.token)  # type: ignore[arg-type]
+    chat = await Chat.open(hub)
+    queued = internal(hub, "handoff", {"conversation_id": _conversation_id(hub, chat)}).json()
+    await chat.send_frame({"type": "message", "id": "c1", "text": "Cancel", "payload": "/stop"})
+    # The message goes to the bot again: here Rasa is down, so the hub's own apology answers.
+    answer = await chat.until(lambda f: f["type"] == "entry" and f["entry"]["role"] == "system")
+    assert answer["entry"]["notice"] == "bot_unavailable"
+    assert all(c["id"] != queued["handoff_id"] for c in maria.get("state").json()["waiting"])
+    assert maria.post(f"chats/{queued['handoff_id']}/claim").status_code == 409
+    await chat.close()
+    await console.close()
+
+
 def test_a_service_request_answer_is_emailed_in_the_visitors_language(
     hub: HubProcess, mailbox: Mailbox
 ) -> None:
