@@ -58,8 +58,7 @@ def create_app(settings: HubSettings, name: str = "chat_hub") -> Sanic:
 
     @app.listener("after_server_stop")
     async def stop(app: Sanic, _loop: object) -> None:
-        await app.ctx.hub.rasa.close()
-        app.ctx.hub.store.close()
+        await app.ctx.hub.shutdown()
 
     @app.middleware("request")
     async def check_origin(request: Request) -> HTTPResponse | None:
@@ -86,7 +85,7 @@ def create_app(settings: HubSettings, name: str = "chat_hub") -> Sanic:
     async def health(request: Request) -> HTTPResponse:
         hub: Hub = request.app.ctx.hub
         try:
-            await asyncio.to_thread(hub.store.get_conversation, "health-check")
+            await hub.db(hub.store.get_conversation, "health-check")
             store_ok = True
         except Exception:  # the store's own error is in the log
             log.exception("transcript store health check failed")

@@ -15,8 +15,9 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from services.hub import texts
 from services.hub.limits import RateLimiter
@@ -29,6 +30,7 @@ from services.hub.store import Entry, Role, TranscriptStore
 log = logging.getLogger("hub")
 
 Listener = Callable[[Entry], Awaitable[None]]
+T = TypeVar("T")
 
 
 class Socket(Protocol):
@@ -87,6 +89,19 @@ class Hub:
         self.limiter = RateLimiter(settings.messages_per_minute)
         self._rooms: dict[str, _Room] = {}
         self._listeners: list[Listener] = []
+        # SQLite takes one writer at a time: one thread in arrival order beats threads
+        # contending for its lock (long, unfair waits under load). PostgreSQL gets a pool.
+        sqlite = store.engine.dialect.name == "sqlite"
+        self._db_pool = ThreadPoolExecutor(1 if sqlite else 8, thread_name_prefix="hub-db")
+
+    async def shutdown(self) -> None:
+        await self.rasa.close()
+        self._db_pool.shutdown(wait=True)
+        self.store.close()
+
+    async def db(self, call: Callable[..., T], *args: Any) -> T:
+        """Run a blocking store call off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self._db_pool, call, *args)
 
     # --- hooks for other parts of the product (live-agent handoff)
     def add_listener(self, listener: Listener) -> None:
@@ -97,7 +112,7 @@ class Hub:
         self, conversation_id: str, role: Role, text: str | None, data: dict | None = None
     ) -> Entry:
         """Add an entry (an agent's message, a notice) and deliver it to the visitor's tabs."""
-        entry, _ = await asyncio.to_thread(self.store.append, conversation_id, role, text, data)
+        entry, _ = await self.db(self.store.append, conversation_id, role, text, data)
         await self._publish(entry)
         return entry
 
@@ -107,21 +122,19 @@ class Hub:
         session = self.signer.verify(hello.token)
         conversation = None
         if session is not None:
-            conversation = await asyncio.to_thread(
-                self.store.get_conversation, session.conversation_id
-            )
+            conversation = await self.db(self.store.get_conversation, session.conversation_id)
             if conversation is None or conversation.visitor_id != session.visitor_id:
                 conversation = None
         resumed = conversation is not None
         if conversation is None:
             visitor_id = session.visitor_id if session is not None else new_id()
-            conversation = await asyncio.to_thread(self.store.create_conversation, visitor_id)
+            conversation = await self.db(self.store.create_conversation, visitor_id)
             session = Session(visitor_id, conversation.id)
         assert session is not None
         visitor = Visitor(socket, session, hello.page_url, hello.page_language, hello.language)
         room = self._rooms.setdefault(session.conversation_id, _Room())
         room.sockets.add(socket)
-        history = await asyncio.to_thread(self.store.history, session.conversation_id)
+        history = await self.db(self.store.history, session.conversation_id)
         await socket.send(
             frame(
                 "welcome",
@@ -178,7 +191,7 @@ class Hub:
         room = self._rooms.setdefault(conversation_id, _Room())
         async with room.lock:
             if message.client_id is not None:
-                seen = await asyncio.to_thread(self.store.find, conversation_id, message.client_id)
+                seen = await self.db(self.store.find, conversation_id, message.client_id)
                 if seen is not None:
                     # A resend after a network drop: acknowledge, never relay twice.
                     await visitor.socket.send(frame("entry", entry=seen.to_json()))
@@ -196,11 +209,11 @@ class Hub:
         conversation_id = visitor.session.conversation_id
         data = {"payload": message.payload} if message.payload else None
         # The store redacts: identifiers are masked, a password-like message is hidden.
-        entry, _ = await asyncio.to_thread(
+        entry, _ = await self.db(
             self.store.append, conversation_id, "visitor", text, data, message.client_id
         )
         await self._publish(entry)
-        conversation = await asyncio.to_thread(self.store.get_conversation, conversation_id)
+        conversation = await self.db(self.store.get_conversation, conversation_id)
         if conversation is not None and conversation.state != "bot":
             return  # a person answers this conversation (handoff)
         metadata: dict[str, Any] = {"page_url": visitor.page_url}
