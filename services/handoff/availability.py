@@ -47,7 +47,8 @@ class Window:
 def parse_hours(spec: str) -> tuple[Window, ...]:
     """'Mon-Fri 08:00-20:00; Sat 09:00-13:00' -> one window per day; '' -> always closed."""
     windows: list[Window] = []
-    for part in (p.strip().lower() for p in re.split(r"[;,]", spec or "")):
+    spec = (spec or "").strip().strip("\"'")  # as written in settings.env, quotes and all
+    for part in (p.strip().lower() for p in re.split(r"[;,]", spec)):
         if not part:
             continue
         match = _SPEC_RE.match(part)

@@ -56,6 +56,8 @@ def test_hours_days_holidays_and_zone_are_configurable() -> None:
     # honcho drops the space of an unquoted value in settings.env: still understood.
     squeezed = OpeningHours.parse("Mon-Fri08:00-20:00", "America/New_York")
     assert squeezed.windows == HandoffSettings.from_env({}).hours.windows
+    quoted = OpeningHours.parse('"Mon-Fri 08:00-20:00"', "America/New_York")
+    assert quoted.windows == squeezed.windows
 
 
 @pytest.mark.parametrize(
