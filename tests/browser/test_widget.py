@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import re
+import threading
+from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from scripts.stack import HubProcess
+from scripts.stack import HubProcess, Stack, free_port, start_hub
 from tests.browser.widget_page import Widget, axe_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.rasa]
@@ -129,6 +133,56 @@ def test_fits_a_360_pixel_screen(hub: HubProcess, page: Page) -> None:
         box = part.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+
+
+EMBEDDING_PAGE = """<!DOCTYPE html>
+<html lang="es"><head><meta charset="utf-8"><title>Otra agencia</title></head>
+<body><main><h1>Otra agencia</h1></main>
+<script src="{hub}/widget/widget.js" data-hub-url="{hub}" data-title-es="Asistente"
+  data-color-primary="#162e51"></script></body></html>"""
+
+
+@contextlib.contextmanager
+def another_site(html: str, port: int) -> Iterator[None]:
+    """A plain web server on its own port: another origin embedding the widget."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+            body = html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+
+
+def test_another_site_embeds_the_widget_only_when_allowed(stack: Stack, page: Page) -> None:
+    port = free_port()
+    other_hub = start_hub(stack, {"HUB_ALLOWED_ORIGINS": f"http://127.0.0.1:{port}"})
+    try:
+        with another_site(EMBEDDING_PAGE.format(hub=other_hub.url), port):
+            page.goto(f"http://127.0.0.1:{port}/")
+            widget = Widget(page)
+            widget.open()
+            expect(page.locator("#ellis-chat .title")).to_have_text("Asistente")
+            widget.say("/greet")
+            expect(widget.last_answer()).to_contain_text("Soy Ellis")
+            # The same page under another origin is not on the list: no chat opens.
+            page.goto(f"http://localhost:{port}/")
+            widget.open()
+            expect(widget.status).to_contain_text("Reconectando")
+    finally:
+        other_hub.stop()
 
 
 def test_a_second_tab_joins_the_same_conversation(hub: HubProcess, context: BrowserContext) -> None:
