@@ -203,7 +203,8 @@
   ]);
   var inputLabel = el("label", { for: "ec-input", className: "sr-only" });
   var input = el("input", {
-    id: "ec-input", type: "text", autocomplete: "off", maxlength: String(state.maxChars),
+    // No maxlength: a pasted long text would be cut silently; send() explains the limit.
+    id: "ec-input", type: "text", autocomplete: "off",
   });
   var sendButton = el("button", { type: "submit", className: "send" });
   var errorEl = el("p", { id: "ec-error", className: "error", hidden: "" });
@@ -482,7 +483,6 @@
       }
       if (data.limits && typeof data.limits.max_chars === "number") {
         state.maxChars = data.limits.max_chars;
-        input.setAttribute("maxlength", String(state.maxChars));
       }
       state.ready = true;
       state.attempts = 0;

@@ -109,6 +109,20 @@ def test_keyboard_alone_opens_chats_and_closes(hub: HubProcess, page: Page) -> N
     assert widget.focused() == "launcher"
 
 
+def test_a_too_long_message_is_explained_and_kept(hub: HubProcess, page: Page) -> None:
+    page.goto(f"{hub.url}/")
+    widget = Widget(page)
+    widget.open()
+    widget.say("x" * 1001)
+    expect(page.locator("#ellis-chat .error")).to_contain_text("too long (1001 characters)")
+    expect(widget.input).to_have_value("x" * 1001)
+    expect(widget.input).to_have_attribute("aria-invalid", "true")
+    expect(widget.bubbles("visitor")).to_have_count(0)
+    widget.say("hello")
+    expect(widget.last_answer()).to_contain_text("I'm Ellis")
+    expect(page.locator("#ellis-chat .error")).to_be_hidden()
+
+
 @pytest.mark.parametrize("width", [1280, 360])
 def test_axe_finds_no_violations_open_or_closed(hub: HubProcess, page: Page, width: int) -> None:
     page.set_viewport_size({"width": width, "height": 800})
