@@ -23,14 +23,14 @@ BODY = {
         "Hello,\n\nThis is the answer to the question you left with the virtual assistant "
         "(service request {number}).\n\nYour question:\n{question}\n\nOur answer:\n{answer}\n\n"
         "{agent}\n\nPlease don't reply to this e-mail. For more help, call the USCIS Contact "
-        "Center at 800-375-5283 (TTY 800-767-1833) or send a secure message from your USCIS "
+        "Center at 800-375-5283 (TTY: 800-767-1833) or send a secure message from your USCIS "
         "online account.\n"
     ),
     "es": (
         "Hola:\n\nEsta es la respuesta a la pregunta que dejó con el asistente virtual "
         "(solicitud de servicio {number}).\n\nSu pregunta:\n{question}\n\nNuestra respuesta:\n"
         "{answer}\n\n{agent}\n\nNo responda a este correo. Para más ayuda, llame al Centro de "
-        "Contacto de USCIS al 800-375-5283 (TTY 800-767-1833) o envíe un mensaje seguro desde "
+        "Contacto de USCIS al 800-375-5283 (TTY: 800-767-1833) o envíe un mensaje seguro desde "
         "su cuenta en línea de USCIS.\n"
     ),
 }

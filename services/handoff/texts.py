@@ -29,11 +29,11 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "gave_up": {
         "en": "Sorry, no one could take your chat. You can call the USCIS Contact Center at "
-        "800-375-5283 (TTY 800-767-1833), send a secure message from your USCIS online account, "
+        "800-375-5283 (TTY: 800-767-1833), send a secure message from your USCIS online account, "
         "or leave your question here to get the answer by e-mail. You're back with the virtual "
         "assistant.",
         "es": "Lo siento, nadie pudo atender su chat. Puede llamar al Centro de Contacto de USCIS "
-        "al 800-375-5283 (TTY 800-767-1833), enviar un mensaje seguro desde su cuenta en línea de "
+        "al 800-375-5283 (TTY: 800-767-1833), enviar un mensaje seguro desde su cuenta en línea de "
         "USCIS o dejar aquí su pregunta para recibir la respuesta por correo. Está de nuevo con "
         "el asistente virtual.",
     },

@@ -67,10 +67,10 @@ def test_handoff_claim_messages_transfer_end_and_the_bot_resumes(
 
     agent.reply("Hello, this is Maria. How can I help?")
     expect(widget.bubbles("agent").last).to_have_text("Hello, this is Maria. How can I help?")
-    hostile = "<img src=x onerror=alert(1)> I need an appointment"
+    hostile = "<img src=x onerror=alert()> <b>I need an appointment</b>"
     widget.say(hostile)
     expect(agent.transcript("visitor").last).to_have_text(hostile)
-    expect(agent.page.locator("#transcript img")).to_have_count(0)
+    expect(agent.page.locator("#transcript img, #transcript b")).to_have_count(0)
 
     # A canned reply in the chat's language.
     agent.page.get_by_label("Canned reply").select_option("anything_else")
@@ -123,6 +123,10 @@ def test_a_hub_restart_during_a_live_chat_loses_nothing(
     expect(agent.transcript("visitor").last).to_have_text("I can still write to you")
     visitor.reload()
     expect(widget.bubbles("agent")).to_have_text(["Before the restart.", "After the restart."])
+    # The agent's browser reloads too: still signed in, the chat still theirs, nothing missing.
+    agent.page.reload()
+    agent.page.locator("#my-chats .my-chat").first.click()
+    expect(agent.transcript("visitor").last).to_have_text("I can still write to you")
     agent.page.get_by_role("button", name="End and return to the bot").click()
     expect(widget.last_answer()).to_contain_text("back with the virtual assistant")
     widget.say("hello")
@@ -137,7 +141,7 @@ def test_with_no_agent_online_the_visitor_gets_other_routes_and_can_leave_a_ques
     answer = widget.last_answer()
     expect(answer).to_contain_text("No agent is free")
     expect(answer).to_contain_text("800-375-5283")
-    expect(answer).to_contain_text("TTY 800-767-1833")
+    expect(answer).to_contain_text("TTY: 800-767-1833")
     expect(answer).to_contain_text("secure message")
     widget.reply_button("Leave a question by e-mail").click()
     expect(widget.last_answer()).to_contain_text("type your question")
@@ -181,6 +185,10 @@ def test_after_hours_the_visitor_is_told_and_the_bot_keeps_helping(
         agent = ConsolePage(contexts().new_page(), hub)
         agent.sign_in("sam")
         expect(agent.page.locator("#hours-note")).to_contain_text("closed")
+        agent.page.get_by_role("button", name="Supervisor view").click()
+        expect(agent.page.locator("#figures")).to_contain_text("Agents online")
+        expect(agent.page.locator("#chart-queues svg rect")).to_have_count(4)
+        agent.page.get_by_role("button", name="Chats", exact=True).click()
         visitor = contexts().new_page()
         visitor.goto(f"{hub.url}/es/")
         widget = Widget(visitor)
@@ -189,7 +197,7 @@ def test_after_hours_the_visitor_is_told_and_the_bot_keeps_helping(
         expect(widget.last_answer()).to_contain_text("800-375-5283")
         widget.reply_button("Comuníqueme con una persona").click()
         expect(widget.last_answer()).to_contain_text("está cerrado en este momento")
-        expect(widget.last_answer()).to_contain_text("TTY 800-767-1833")
+        expect(widget.last_answer()).to_contain_text("TTY: 800-767-1833")
         widget.say("hola")
         expect(widget.last_answer()).to_contain_text("Soy Ellis")
     finally:
