@@ -171,6 +171,7 @@
       if (frame.type === "ready") {
         wsDelay = 1000;
         setConnection("");
+        document.body.setAttribute("data-live", "yes");
         // After a reconnect, read the open chats again: entries may have come meanwhile.
         Object.keys(chats).forEach(function (id) { loadChat(id, false).catch(function () {}); });
         refresh();
@@ -186,6 +187,7 @@
     };
     ws.onclose = function (event) {
       ws = null;
+      document.body.removeAttribute("data-live");
       if (event.code === 4001) {
         signedOut("Your session has ended. Please sign in again.");
         return;

@@ -25,6 +25,8 @@ class ConsolePage:
         self.page.get_by_label("Password").fill(PASSWORD)
         self.page.get_by_role("button", name="Sign in").click()
         expect(self.page.locator("#who")).to_contain_text("Signed in as")
+        # Online (the live channel is open): from now on handoffs can come to this agent.
+        expect(self.page.locator("body[data-live=yes]")).to_have_count(1)
 
     def waiting(self, queue: str) -> Locator:
         return self.page.locator(f'#queues ul[aria-label="{queue}"] li.waiting')

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -271,8 +271,10 @@ def test_a_mail_server_outage_keeps_the_request_open(mailbox: Mailbox) -> None:
 
 
 async def test_after_hours_the_visitor_is_told_live_chat_is_closed() -> None:
-    today = datetime.now(ZoneInfo("America/New_York")).date().isoformat()
-    with handoff_hub({"HANDOFF_HOLIDAYS": today}) as hub:
+    today = datetime.now(ZoneInfo("America/New_York")).date()
+    # Yesterday and tomorrow too, so that a run across midnight is still after hours.
+    days = ",".join((today + timedelta(days=d)).isoformat() for d in (-1, 0, 1))
+    with handoff_hub({"HANDOFF_HOLIDAYS": days}) as hub:
         create_account(hub, "maria", "Maria")
         console = await ConsoleSocket.open(hub, signed_in(hub, "maria").token)  # type: ignore[arg-type]
         chat = await Chat.open(hub)

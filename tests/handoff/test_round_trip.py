@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,7 +13,7 @@ from playwright.sync_api import Browser, BrowserContext, Page
 
 from tests.browser.widget_page import Widget
 from tests.handoff.pages import ConsolePage, conversation_of, expect
-from tests.handoff.support import Live
+from tests.handoff.support import ConsoleClient, Live
 
 pytestmark = [pytest.mark.browser, pytest.mark.rasa]
 
@@ -41,6 +42,16 @@ def visitor_asks_for_a_person(page: Page, live: Live) -> Widget:
     expect(widget.last_answer()).to_contain_text("800-375-5283")
     widget.reply_button("Connect me with a person").click()
     return widget
+
+
+def nobody_online(live: Live, timeout: float = 30.0) -> None:
+    """Wait until the consoles of earlier tests are gone (the supervisor API, over HTTP only)."""
+    supervisor = ConsoleClient(live.hub)
+    assert supervisor.sign_in("sam").status_code == 200
+    deadline = time.monotonic() + timeout
+    while supervisor.get("supervisor").json()["agents"]:
+        assert time.monotonic() < deadline, "a console of an earlier test is still online"
+        time.sleep(0.2)
 
 
 def test_handoff_claim_messages_transfer_end_and_the_bot_resumes(
@@ -136,6 +147,7 @@ def test_a_hub_restart_during_a_live_chat_loses_nothing(
 def test_with_no_agent_online_the_visitor_gets_other_routes_and_can_leave_a_question(
     live: Live, contexts: Callable[[], BrowserContext]
 ) -> None:
+    nobody_online(live)
     visitor = contexts().new_page()
     widget = visitor_asks_for_a_person(visitor, live)
     answer = widget.last_answer()
@@ -178,8 +190,10 @@ def test_after_hours_the_visitor_is_told_and_the_bot_keeps_helping(
     live: Live, contexts: Callable[[], BrowserContext]
 ) -> None:
     hub = live.hub
-    today = datetime.now(ZoneInfo("America/New_York")).date().isoformat()
-    hub.env["HANDOFF_HOLIDAYS"] = today
+    today = datetime.now(ZoneInfo("America/New_York")).date()
+    # Yesterday and tomorrow too, so that a run across midnight is still after hours.
+    days = ",".join((today + timedelta(days=d)).isoformat() for d in (-1, 0, 1))
+    hub.env["HANDOFF_HOLIDAYS"] = days
     hub.restart()
     try:
         agent = ConsolePage(contexts().new_page(), hub)
