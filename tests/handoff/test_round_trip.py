@@ -76,8 +76,14 @@ def test_handoff_claim_messages_transfer_end_and_the_bot_resumes(
     expect(agent.page.locator("#chat-facts")).to_contain_text("Visitor asked twice")
     expect(widget.last_answer()).to_contain_text("Maria from the help team has joined")
 
+    # The visitor sees the agent typing, then the message.
+    agent.page.get_by_label("Reply", exact=True).fill("Hello, this is Maria.")
+    typing = visitor.locator("#ellis-chat .typing")
+    expect(typing).to_be_visible()
+    expect(typing).to_contain_text("agent is typing")
     agent.reply("Hello, this is Maria. How can I help?")
     expect(widget.bubbles("agent").last).to_have_text("Hello, this is Maria. How can I help?")
+    expect(typing).to_be_hidden()
     hostile = "<img src=x onerror=alert()> <b>I need an appointment</b>"
     widget.say(hostile)
     expect(agent.transcript("visitor").last).to_have_text(hostile)
