@@ -133,13 +133,14 @@ def serve_ours(model: Path, workdir: Path, measured: Measured) -> Iterator[Stack
         wait_for_answer(stack.rasa_url, stack.token, rasa)
         measured.cold_start_seconds = time.monotonic() - started
         yield stack
-        measured.memory_mb = resident_memory_mb(rasa.pid) + resident_memory_mb(actions.pid)
     finally:
         stack.close()
 
 
 @contextlib.contextmanager
-def serve_stock(project: Path, model: Path, workdir: Path, measured: Measured) -> Iterator[str]:
+def serve_stock(
+    project: Path, model: Path, workdir: Path, measured: Measured
+) -> Iterator[tuple[str, list[int]]]:
     port = free_port()
     started = time.monotonic()
     process = subprocess.Popen(
@@ -153,13 +154,13 @@ def serve_stock(project: Path, model: Path, workdir: Path, measured: Measured) -
     try:
         wait_for_answer(url, None, process)
         measured.cold_start_seconds = time.monotonic() - started
-        yield url
-        measured.memory_mb = resident_memory_mb(process.pid)
+        yield url, [process.pid]
     finally:
         stop(process)
 
 
-def load(url: str, token: str | None, measured: Measured, seconds: float) -> None:
+def load(url: str, token: str | None, measured: Measured, seconds: float, pids: list[int]) -> None:
+    """Drive every level, then read the resident memory the load left the processes with."""
     drive(url, token, 2, 3.0)  # warm-up: first requests load lazy parts of the pipeline
     for level in LEVELS:
         measured.loads[level] = drive(url, token, level, seconds)
@@ -169,6 +170,7 @@ def load(url: str, token: str | None, measured: Measured, seconds: float) -> Non
             f"p95 {result.percentile(0.95):7.0f} ms  errors {result.errors}",
             flush=True,
         )
+    measured.memory_mb = sum(resident_memory_mb(pid) for pid in pids)
 
 
 def _ratio(ours: float | None, stock: float | None) -> str:
@@ -255,11 +257,12 @@ def main() -> int:
             print("Training ours ...", flush=True)
             our_model, ours.training_seconds = train(ROOT, workdir / "ours-models")
         print("Serving and loading the stock assistant ...", flush=True)
-        with serve_stock(stock_dir, stock_model, workdir, stock) as url:
-            load(url, None, stock, args.seconds)
+        with serve_stock(stock_dir, stock_model, workdir, stock) as (url, pids):
+            load(url, None, stock, args.seconds, pids)
         print("Serving and loading ours ...", flush=True)
         with serve_ours(our_model, workdir, ours) as stack:
-            load(stack.rasa_url, stack.token, ours, args.seconds)
+            pids = [process.pid for process in stack.processes]
+            load(stack.rasa_url, stack.token, ours, args.seconds, pids)
             print(f"\n## REST channel, {args.seconds:.0f} s per level, 2 cores\n")
             print(report(ours, stock), flush=True)
             extra_sections(stack)
