@@ -1,9 +1,12 @@
-"""Shared fixtures: a real Rasa server and action server, started once per test session."""
+"""Shared fixtures: a real Rasa server and action server, started once per test session, and a
+throw-away PostgreSQL database for the tests of every server option."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
+import psycopg2
 import pytest
 
 from scripts.stack import Stack, running_stack
@@ -14,6 +17,26 @@ def stack() -> Iterator[Stack]:
     """Rasa (trained model, REST channel, token-protected API) and the action server."""
     with running_stack() as running:
         yield running
+
+
+# The PostgreSQL server running on this machine (trust auth); tests make their own databases.
+POSTGRES = "postgresql://postgres@127.0.0.1:5432"
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """The URL of a new, empty database, dropped after the test."""
+    name = f"assistant_test_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(f"{POSTGRES}/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{POSTGRES}/{name}"
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
 
 
 def texts(messages: list[dict]) -> str:

@@ -9,9 +9,6 @@ import requests
 
 from scripts.stack import CaseStatusService, start_case_status, stop
 
-# A throw-away PostgreSQL database per test, shared with the foundation's store tests.
-from tests.foundation.test_stores import postgres_database  # noqa: F401
-
 # Generous limits, so that only the rate-limit tests meet them.
 UNLIMITED = {"CASE_STATUS_RATE_PER_SECOND": "100000", "CASE_STATUS_RATE_PER_DAY": "1000000"}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg2
@@ -17,7 +16,6 @@ from tests.conftest import texts
 
 pytestmark = pytest.mark.rasa
 
-POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379/0"
 
 
@@ -37,21 +35,6 @@ def assert_conversation_survives_restart(store_url: str) -> None:
 
 def test_sqlite_conversation_survives_a_restart(tmp_path: Path) -> None:
     assert_conversation_survives_restart(f"sqlite:///{tmp_path}/tracker.db")
-
-
-@pytest.fixture
-def postgres_database() -> Iterator[str]:
-    name = f"assistant_test_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(f"{POSTGRES}/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{POSTGRES}/{name}"
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def test_postgresql_conversation_survives_a_restart(postgres_database: str) -> None:

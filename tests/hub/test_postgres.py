@@ -6,7 +6,6 @@ import psycopg2
 import pytest
 
 from scripts.stack import Stack, start_hub
-from tests.foundation.test_stores import postgres_database  # noqa: F401 (fixture)
 from tests.hub.support import Chat, bot_text
 
 pytestmark = pytest.mark.rasa
@@ -14,7 +13,7 @@ pytestmark = pytest.mark.rasa
 
 async def test_transcripts_in_postgresql_survive_a_hub_restart(
     stack: Stack,
-    postgres_database: str,  # noqa: F811
+    postgres_database: str,
 ) -> None:
     hub = start_hub(stack, {"HUB_DB_URL": postgres_database})
     try:
