@@ -48,6 +48,7 @@ TARGETS = {"in_domain_accuracy": 0.95, "oos_recall": 0.90, "hard_negative_false_
 OOS_TIERS = ("C_meta_ambiguous", "D_hard_negative", "D_other_domain", "D_oos")
 SWEEP_THRESHOLDS = [round(0.30 + 0.05 * i, 2) for i in range(13)]  # 0.30 .. 0.90
 SWEEP_AMBIGUITY = [0.0, 0.05, 0.1, 0.15, 0.2]
+RASA_DEFAULT_AMBIGUITY = 0.1
 
 
 @dataclass
@@ -188,15 +189,18 @@ def sweep(in_domain: list, clinc: list) -> list[dict[str, Any]]:
 
 
 def best_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The thresholds that meet every target with the best in-domain accuracy, then recall."""
-    passing = [row for row in rows if all(meets_targets(row).values())]
-    pool = passing or rows
+    """The thresholds to use: meeting every target first, then the most in-domain questions
+    answered right (a fallback never helps a visitor whose question was understood), then the
+    highest out-of-scope recall, the fewest in-domain fallbacks; ties keep Rasa's default
+    ambiguity threshold."""
     return max(
-        pool,
+        rows,
         key=lambda r: (
-            r["in_domain_accuracy"] + r["oos_recall"] if not passing else r["in_domain_accuracy"],
-            r["oos_recall"],
-            -r["threshold"],
+            all(meets_targets(r).values()),
+            round(r["in_domain_accuracy"], 4),
+            round(r["oos_recall"], 4),
+            -round(r["in_domain_fallbacks"], 4),
+            -abs(r["ambiguity_threshold"] - RASA_DEFAULT_AMBIGUITY),
         ),
     )
 

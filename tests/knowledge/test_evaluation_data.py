@@ -76,6 +76,7 @@ def test_the_sweep_prefers_thresholds_that_meet_every_target() -> None:
         "in_domain_accuracy": 0.96,
         "oos_recall": 0.91,
         "hard_negative_false_accepts": 0.04,
+        "in_domain_fallbacks": 0.02,
     }
     more_accurate_but_failing = {**passing, "threshold": 0.3, "in_domain_accuracy": 0.99,
                                  "oos_recall": 0.7}  # fmt: skip
