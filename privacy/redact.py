@@ -33,7 +33,13 @@ def mask_receipt(receipt: str) -> str:
     return compact[:3] + "*" * (len(compact) - 7) + compact[-4:]
 
 
+# Ten digits laid out as a U.S. phone number ("TTY 800-767-1833") are a phone number, not a receipt.
+_PHONE_LAYOUT_RE = re.compile(r"\d{3}([\s.\-])\d{3}\1\d{4}")
+
+
 def _mask_receipt_match(match: re.Match[str]) -> str:
+    if _PHONE_LAYOUT_RE.fullmatch(match.group(2).strip()):
+        return match.group(0)
     return mask_receipt(match.group(0))
 
 

@@ -148,11 +148,17 @@ def _code_near_keyword(text: str) -> bool:
     return False
 
 
+# An HTML tag, as in markup pasted or typed to probe the chat: markup, not a secret.
+_HTML_TAG_RE = re.compile(r"</?[A-Za-z][^<>]*>")
+
+
 def looks_like_secret(text: str | None) -> bool:
     """True when `text` looks like it contains a password, a one-time code or a backup code."""
     if not text or not text.strip():
         return False
-    stripped = text.strip()
+    stripped = _HTML_TAG_RE.sub(" ", text).strip()
+    if not stripped:
+        return False
     if _LONE_CODE_RE.fullmatch(stripped):
         return True
     if _stated_secret(stripped) or _code_near_keyword(stripped):

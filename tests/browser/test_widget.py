@@ -73,16 +73,14 @@ def test_html_in_a_message_is_shown_as_text(hub: HubProcess, page: Page) -> None
     page.goto(f"{hub.url}/")
     widget = Widget(page)
     widget.open()
-    # The classic probe; privacy.looks_like_secret may store it as "[message hidden...]"
-    # because "onerror=alert(1)>" mixes letters, digits and symbols like a password.
-    widget.say_and_wait("<img src=x onerror=alert(1)>")
-    probes = ["<img src=x onerror=alert()>", '<script>alert("hi")</script> <b>bold</b>']
+    probes = ["<img src=x onerror=alert(1)>", '<script>alert("hi")</script> <b>bold</b>']
     for probe in probes:
         widget.say_and_wait(probe)
         expect(widget.bubbles("visitor").last).to_have_text(probe)
     page.reload()
-    expect(widget.bubbles("visitor").nth(1)).to_have_text(probes[0])
-    expect(widget.bubbles("visitor").nth(2)).to_have_text(probes[1])
+    # After a reload the history, replayed from the hub's transcript, is still plain text.
+    expect(widget.bubbles("visitor").nth(0)).to_have_text(probes[0])
+    expect(widget.bubbles("visitor").nth(1)).to_have_text(probes[1])
     assert page.locator("img, script:not([src]), b").count() == 0
     assert page.locator("#ellis-chat img, #ellis-chat script, #ellis-chat b").count() == 0
     assert dialogs == []

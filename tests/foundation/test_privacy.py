@@ -35,3 +35,24 @@ def test_nested_event_data_is_redacted() -> None:
 
 def test_mask_receipt_keeps_prefix_and_last_four() -> None:
     assert mask_receipt("lin 99 991 06498") == "LIN******6498"
+
+
+def test_a_phone_number_after_three_letters_is_not_a_receipt() -> None:
+    text = "TTY 800-767-1833 or TTY: 800.767.1833"
+    assert redact_text(text) == text
+
+
+@pytest.mark.parametrize(
+    "probe",
+    [
+        "<img src=x onerror=alert(1)>",
+        "<script>alert(document.cookie)</script>",
+        '<a href="javascript:alert(1)">click</a>',
+    ],
+)
+def test_markup_is_kept_as_text_not_hidden_as_a_password(probe: str) -> None:
+    assert redact_text(probe) == probe
+
+
+def test_a_password_next_to_markup_is_still_hidden() -> None:
+    assert "Azul$5566" not in redact_text("<b>hi</b> my password is Azul$5566")
