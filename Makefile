@@ -11,13 +11,13 @@ MODEL := models/current.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
 	$(wildcard addons/*.py)
 
-.PHONY: help setup secrets run chat test test-setup validate train check-content eval bench lint clean
+.PHONY: help setup secrets run chat test test-setup validate train check-content unanswered eval bench lint clean
 
 help:
 	@echo "make run     set up, train if needed, start every process, print the URLs"
 	@echo "make test    set up, validate data, train, run every test"
 	@echo "make chat    talk to a running assistant from the terminal"
-	@echo "make check-content | eval | bench | lint | clean"
+	@echo "make check-content | unanswered | eval | bench | lint | clean"
 
 setup: $(VENV)/.installed-lock
 
@@ -61,6 +61,10 @@ test: setup validate train test-setup
 
 check-content: validate
 	@$(PY) scripts/check_content.py
+
+# For content staff: what the assistant failed to answer, grouped, from the tracker store.
+unanswered: setup
+	$(PY) -m scripts.unanswered_report --html results/unanswered.html
 
 eval: setup train
 	$(PY) scripts/evaluate.py
