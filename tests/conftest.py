@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import psycopg2
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from scripts.stack import Stack, running_stack
 
@@ -17,6 +18,27 @@ def stack() -> Iterator[Stack]:
     """Rasa (trained model, REST channel, token-protected API) and the action server."""
     with running_stack() as running:
         yield running
+
+
+# Debian's Chromium (browsers cannot be downloaded here), headless, with no calls to the outside.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Chromium driven by Playwright, one per test module."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 # The PostgreSQL server running on this machine (trust auth); tests make their own databases.

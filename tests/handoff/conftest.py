@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
 
 from scripts.stack import free_port, running_stack
 from tests.handoff.support import (
@@ -17,16 +16,6 @@ from tests.handoff.support import (
     create_account,
     handoff_hub,
 )
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="package")
@@ -56,11 +45,3 @@ def live(handoff_stack: HandoffStack) -> Iterator[Live]:
         create_account(hub, "maria", "Maria")
         create_account(hub, "sam", "Sam", "supervisor")
         yield Live(handoff_stack.stack, hub, handoff_stack.mailbox)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
