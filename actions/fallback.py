@@ -26,13 +26,36 @@ INTENT_LABELS: dict[str, dict[str, str]] = {
         "en": "Help with my online account",
         "es": "Ayuda con mi cuenta en línea",
     },
+    "account_forgot_password": {"en": "I forgot my password", "es": "Olvidé mi contraseña"},
+    "account_locked": {"en": "My account is locked", "es": "Mi cuenta está bloqueada"},
+    "account_two_step": {
+        "en": "A problem with the verification code",
+        "es": "Un problema con el código de verificación",
+    },
+    "account_access_code": {
+        "en": "Link a paper case (Online Access Code)",
+        "es": "Vincular un caso en papel (código de acceso en línea)",
+    },
+    "account_forgot_user_id": {"en": "I forgot my user ID", "es": "Olvidé mi nombre de usuario"},
+    "leave_service_request": {
+        "en": "Leave a question by e-mail",
+        "es": "Dejar una pregunta por correo electrónico",
+    },
 }
 TEXT = {
     "en": {"ask": "Did you mean: {label}?", "no": "No, something else"},
     "es": {"ask": "¿Quiso decir: {label}?", "no": "No, otra cosa"},
 }
 # Intents not worth confirming: a "yes" to them would not help the visitor.
-NOT_CONFIRMED = {"nlu_fallback", "out_of_scope", "affirm", "deny", "stop"}
+NOT_CONFIRMED = {
+    "nlu_fallback",
+    "out_of_scope",
+    "affirm",
+    "deny",
+    "stop",
+    "share_secret",
+    "account_choose_type",
+}
 
 
 def _candidate(latest_message: dict[str, Any]) -> str | None:

@@ -5,11 +5,18 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.fallback import ActionDefaultAskAffirmation, ActionDefaultFallback
+from actions.fallback import (
+    INTENT_LABELS,
+    NOT_CONFIRMED,
+    ActionDefaultAskAffirmation,
+    ActionDefaultFallback,
+)
 from actions.topics import topic_labels
+from scripts.stack import ROOT
 
 
 def _tracker(latest_message: dict[str, Any], language: str = "en") -> Tracker:
@@ -82,3 +89,11 @@ def test_the_final_fallback_offers_every_other_route() -> None:
     [reply] = _run(ActionDefaultFallback(), _tracker({"intent_ranking": []}))
     payloads = [button["payload"] for button in reply["buttons"]]
     assert payloads == ["/browse_topics", "/check_case_status", "/request_human"]
+
+
+def test_every_intent_a_visitor_can_mean_has_a_label_in_both_languages() -> None:
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    intents = {name if isinstance(name, str) else next(iter(name)) for name in domain["intents"]}
+    unlabelled = intents - set(INTENT_LABELS) - NOT_CONFIRMED - {"faq"}
+    assert not unlabelled, f"add these to INTENT_LABELS in actions/fallback.py: {unlabelled}"
+    assert all(set(label) == {"en", "es"} for label in INTENT_LABELS.values())
