@@ -55,7 +55,7 @@ validate: setup
 test-setup: setup
 	@scripts/ensure-test-tools.sh
 
-test: setup validate train test-setup
+test: setup lint validate train test-setup
 	$(BIN)/pytest
 	$(PY) scripts/conversation_tests.py
 

@@ -42,7 +42,7 @@ def sql_settings(url: str) -> dict[str, Any]:
 
 
 class RedactingSQLTrackerStore(SQLTrackerStore):
-    """SQL tracker store that masks receipt numbers, A-numbers, SSNs and secrets in stored events."""
+    """SQL tracker store that masks receipt numbers, A-numbers, SSNs and secrets in its events."""
 
     def __init__(
         self,

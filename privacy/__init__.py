@@ -1,4 +1,4 @@
-"""Masking of personal data (receipt numbers, A-numbers, SSNs, secrets) before anything is stored."""
+"""Masking of personal data (receipt numbers, A-numbers, SSNs, secrets) before it is stored."""
 
 from privacy.redact import mask_receipt, redact_text, redact_value
 

@@ -36,10 +36,18 @@ def main() -> int:
     try:
         result = subprocess.run(
             [
-                str(Path(sys.executable).parent / "rasa"), "test", "core",
-                "--stories", "tests/conversations", "--model", str(MODEL),
-                "--endpoints", str(write_endpoints(workdir, port)),
-                "--fail-on-prediction-errors", "--out", "results/conversations",
+                str(Path(sys.executable).parent / "rasa"),
+                "test",
+                "core",
+                "--stories",
+                "tests/conversations",
+                "--model",
+                str(MODEL),
+                "--endpoints",
+                str(write_endpoints(workdir, port)),
+                "--fail-on-prediction-errors",
+                "--out",
+                "results/conversations",
             ],
             cwd=ROOT,
             env=env,

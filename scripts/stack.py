@@ -204,9 +204,21 @@ def start_rasa(
 ) -> subprocess.Popen:
     process = spawn(
         [
-            str(BIN / "rasa"), "run", "--enable-api", "--auth-token", token,
-            "-i", "127.0.0.1", "-p", str(port), "--model", str(model),
-            "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
+            str(BIN / "rasa"),
+            "run",
+            "--enable-api",
+            "--auth-token",
+            token,
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "--model",
+            str(model),
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            str(ROOT / "credentials.yml"),
         ],
         {**env, "RASA_TOKEN": token},
         log,
@@ -245,9 +257,7 @@ def running_stack(
             stack.case_status = start_case_status(workdir, case_status_env)
             stack.processes.append(stack.case_status.process)
             env.update(stack.case_status.client_env())
-        stack.processes.append(
-            start_action_server(stack.action_port, env, workdir / "actions.log")
-        )
+        stack.processes.append(start_action_server(stack.action_port, env, workdir / "actions.log"))
         endpoints = write_endpoints(workdir, stack.action_port)
         stack.processes.append(
             start_rasa(stack.rasa_port, endpoints, stack.token, env, workdir / "rasa.log")
