@@ -33,7 +33,7 @@ from scripts.stack import (
     ROOT,
     Stack,
     free_port,
-    spawn,
+    spawn_rasa,
     start_action_server,
     stop,
     write_endpoints,
@@ -107,26 +107,8 @@ def serve_ours(model: Path, workdir: Path, measured: Measured) -> Iterator[Stack
     stack.processes.append(actions)
     endpoints = write_endpoints(workdir, stack.action_port)
     started = time.monotonic()
-    rasa = spawn(
-        [
-            RASA,
-            "run",
-            "--enable-api",
-            "--auth-token",
-            stack.token,
-            "-i",
-            "127.0.0.1",
-            "-p",
-            str(stack.rasa_port),
-            "--model",
-            str(model),
-            "--endpoints",
-            str(endpoints),
-            "--credentials",
-            str(ROOT / "credentials.yml"),
-        ],
-        {**env, "RASA_TOKEN": stack.token},
-        workdir / "ours-rasa.log",
+    rasa = spawn_rasa(
+        stack.rasa_port, endpoints, stack.token, env, workdir / "ours-rasa.log", model
     )
     stack.processes.append(rasa)
     try:

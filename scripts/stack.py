@@ -199,10 +199,11 @@ def start_action_server(port: int, env: dict[str, str], log: Path) -> subprocess
     return process
 
 
-def start_rasa(
+def spawn_rasa(
     port: int, endpoints: Path, token: str, env: dict[str, str], log: Path, model: Path = MODEL
 ) -> subprocess.Popen:
-    process = spawn(
+    """Start Rasa (REST channel and token-protected API on localhost) without waiting for it."""
+    return spawn(
         [
             str(BIN / "rasa"),
             "run",
@@ -223,6 +224,12 @@ def start_rasa(
         {**env, "RASA_TOKEN": token},
         log,
     )
+
+
+def start_rasa(
+    port: int, endpoints: Path, token: str, env: dict[str, str], log: Path, model: Path = MODEL
+) -> subprocess.Popen:
+    process = spawn_rasa(port, endpoints, token, env, log, model)
     wait_for(f"http://127.0.0.1:{port}/", timeout=300, process=process)
     # The server answers / before the model is loaded; /status needs the model.
     wait_for(f"http://127.0.0.1:{port}/status?token={token}", timeout=300, process=process)
