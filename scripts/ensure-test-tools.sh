@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
 # Installs what the tests need and cannot come from PyPI: Debian's Chromium for the browser
 # tests, and the npm packages (package-lock.json) the hub serves and the browser tests inject
-# (USWDS for the demo page, axe-core).
+# (USWDS for the demo page, axe-core), and the offline Kubernetes manifest linter in its own
+# environment (.venv-lint: kubernetes-validate needs an attrs that rasa 3.6 forbids).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+LINT=.venv-lint
+if [ ! -f $LINT/.installed ] || [ deploy/lint-requirements.lock -nt $LINT/.installed ]; then
+    echo "Installing the manifest linter (deploy/lint-requirements.lock) into $LINT"
+    [ -x $LINT/bin/python ] || .venv/bin/python -m venv $LINT
+    .venv/bin/uv pip install --quiet -p $LINT/bin/python -r deploy/lint-requirements.lock
+    touch $LINT/.installed
+fi
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] \
         || [ package.json -nt node_modules/.package-lock.json ]; then
