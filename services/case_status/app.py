@@ -23,6 +23,7 @@ from services.case_status.limits import RateLimiter
 from services.case_status.seed import seed
 from services.case_status.settings import ServiceSettings
 from services.case_status.store import Case, CaseStore
+from services.readiness import database_answers, readiness_reply
 
 logger = logging.getLogger("case_status")
 
@@ -123,6 +124,11 @@ def create_app(settings: ServiceSettings, name: str = "case_status") -> Sanic:
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:
         return response.json({"status": "ok"})
+
+    @app.get("/ready")
+    async def ready(request: Request) -> HTTPResponse:
+        """Ready for lookups: the case database answers (docs/deploy.md)."""
+        return readiness_reply({"database": await database_answers(request.app.ctx.store.engine)})
 
     @app.post("/oauth/accesstoken")
     async def access_token(request: Request) -> HTTPResponse:

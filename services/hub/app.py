@@ -12,6 +12,7 @@ from sanic.response import HTTPResponse
 from websockets.exceptions import ConnectionClosed
 
 from services.hub.core import Hub, Visitor
+from services.hub.health import add_probes
 from services.hub.protocol import BadFrame, Hello, Message, Ping, parse
 from services.hub.rasa import RasaClient
 from services.hub.settings import HubSettings, SettingsError
@@ -80,6 +81,8 @@ def create_app(settings: HubSettings, name: str = "chat_hub") -> Sanic:
 
     for path in DEMO_PAGES:
         app.add_route(demo, path, name=f"demo_{DEMO_PAGES[path].split('.')[0]}")
+
+    add_probes(app)  # /live and /ready for orchestrators (services/hub/health.py)
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:
