@@ -38,17 +38,28 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def log_tail(process: subprocess.Popen | None, lines: int = 30) -> str:
+    """The end of the log `spawn` gave `process`, so a failed start says why."""
+    log = getattr(process, "log_path", None)
+    if log is None or not Path(log).exists():
+        return ""
+    text = Path(log).read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+    return f"\n--- last lines of {log} ---\n" + "\n".join(text)
+
+
 def wait_for(url: str, timeout: float = 180.0, process: subprocess.Popen | None = None) -> None:
-    """Poll `url` until it answers 200; fail early if the process died."""
+    """Poll `url` until it answers 200; fail early (with the log's end) if the process died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"process for {url} exited with code {process.returncode}")
+            raise RuntimeError(
+                f"process for {url} exited with code {process.returncode}{log_tail(process)}"
+            )
         with contextlib.suppress(requests.RequestException):
             if requests.get(url, timeout=2).status_code == 200:
                 return
         time.sleep(0.5)
-    raise TimeoutError(f"{url} did not come up within {timeout:.0f}s")
+    raise TimeoutError(f"{url} did not come up within {timeout:.0f}s{log_tail(process)}")
 
 
 def stop(process: subprocess.Popen, timeout: float = 15.0) -> None:
@@ -68,9 +79,11 @@ def stop(process: subprocess.Popen, timeout: float = 15.0) -> None:
 def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     log.parent.mkdir(parents=True, exist_ok=True)
     handle = log.open("ab")
-    return subprocess.Popen(
+    process = subprocess.Popen(
         args, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
     )
+    process.log_path = log  # type: ignore[attr-defined]  # read by log_tail()
+    return process
 
 
 def write_endpoints(directory: Path, action_port: int) -> Path:
@@ -199,31 +212,32 @@ def start_action_server(port: int, env: dict[str, str], log: Path) -> subprocess
     return process
 
 
+def rasa_command(port: int, endpoints: Path, token: str, model: Path = MODEL) -> list[str]:
+    """`rasa run` with the REST channel and the token-protected API on localhost."""
+    return [
+        str(BIN / "rasa"),
+        "run",
+        "--enable-api",
+        # One argument: a token may start with "-", which argparse would take for an option.
+        f"--auth-token={token}",
+        "-i",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "--model",
+        str(model),
+        "--endpoints",
+        str(endpoints),
+        "--credentials",
+        str(ROOT / "credentials.yml"),
+    ]
+
+
 def spawn_rasa(
     port: int, endpoints: Path, token: str, env: dict[str, str], log: Path, model: Path = MODEL
 ) -> subprocess.Popen:
-    """Start Rasa (REST channel and token-protected API on localhost) without waiting for it."""
-    return spawn(
-        [
-            str(BIN / "rasa"),
-            "run",
-            "--enable-api",
-            "--auth-token",
-            token,
-            "-i",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "--model",
-            str(model),
-            "--endpoints",
-            str(endpoints),
-            "--credentials",
-            str(ROOT / "credentials.yml"),
-        ],
-        {**env, "RASA_TOKEN": token},
-        log,
-    )
+    """Start Rasa without waiting for it."""
+    return spawn(rasa_command(port, endpoints, token, model), {**env, "RASA_TOKEN": token}, log)
 
 
 def start_rasa(

@@ -60,3 +60,33 @@ def test_a_missing_model_says_to_train(tmp_path: Path) -> None:
     result = _preflight(ASSISTANT_MODEL=str(tmp_path / "missing.tar.gz"))
     assert result.returncode == 1
     assert "make train" in result.stderr
+
+
+# A random token starts with "-" once in 64 draws; as a separate argument argparse took it for an
+# option and `rasa run` exited with code 2 (a flaky CI run and, on some machines, `make run`).
+DASH_TOKEN = "-Xy_9-token"
+
+
+def test_a_token_starting_with_a_dash_reaches_rasa_from_the_test_stack() -> None:
+    from rasa.__main__ import create_argument_parser
+
+    from scripts.stack import rasa_command
+
+    command = rasa_command(5005, ROOT / "endpoints.yml", DASH_TOKEN)
+    arguments = create_argument_parser().parse_args(command[1:])
+    assert arguments.auth_token == DASH_TOKEN
+
+
+def test_a_token_starting_with_a_dash_reaches_rasa_from_the_procfile() -> None:
+    import shlex
+
+    from rasa.__main__ import create_argument_parser
+
+    line = next(
+        line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("rasa:")
+    )
+    settings = {"RASA_TOKEN": DASH_TOKEN, "RASA_HOST": "127.0.0.1", "RASA_PORT": "5005"}
+    for name, value in settings.items():
+        line = line.replace("${" + name + "}", value)
+    arguments = create_argument_parser().parse_args(shlex.split(line.split(":", 1)[1])[1:])
+    assert arguments.auth_token == DASH_TOKEN
