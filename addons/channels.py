@@ -1,16 +1,22 @@
 """Rasa's REST channel behind a bearer token, with client metadata passed through.
 
-Stock RestInput accepts any caller and drops metadata; the chat hub needs neither.
+Stock RestInput accepts any caller and drops metadata; the chat hub needs neither. A message
+whose metadata carries a `message_id` already in the conversation is answered from the tracker,
+not handled twice: in production mode nginx resends a message to another Rasa replica when the
+first one died, which may have been after it had handled it.
 """
 
 from __future__ import annotations
 
 import hmac
 import os
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
-from sanic import Blueprint, response
+from rasa.shared.core.events import BotUttered, UserUttered
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -37,8 +43,8 @@ class TokenRestInput(RestInput):
         metadata = body.get("metadata")
         return metadata if isinstance(metadata, dict) else None
 
-    def blueprint(self, on_new_message: Any) -> Blueprint:
-        webhook = super().blueprint(on_new_message)
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = super().blueprint(handle_once(on_new_message))
 
         @webhook.middleware("request")
         async def require_token(request: Request) -> HTTPResponse | None:
@@ -49,3 +55,40 @@ class TokenRestInput(RestInput):
             return None
 
         return webhook
+
+
+def _bot_messages_after(events: list[Any], message_id: str) -> list[dict[str, Any]] | None:
+    """The bot's messages that answered the visitor message `message_id`; None if it is new."""
+    for index, event in enumerate(events):
+        if isinstance(event, UserUttered) and event.message_id == message_id:
+            answers = []
+            for later in events[index + 1 :]:
+                if isinstance(later, UserUttered):
+                    break
+                if isinstance(later, BotUttered):
+                    answers.append({"text": later.text, **(later.data or {})})
+            return answers
+    return None
+
+
+def handle_once(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+) -> Callable[[UserMessage], Awaitable[Any]]:
+    """Wrap Rasa's handler: a repeated `message_id` gets the stored answers again."""
+
+    async def handle(message: UserMessage) -> Any:
+        message_id = (message.metadata or {}).get("message_id")
+        if not isinstance(message_id, str) or not message_id or len(message_id) > 100:
+            return await on_new_message(message)
+        message.message_id = message_id
+        agent = Sanic.get_app().ctx.agent
+        tracker = await agent.tracker_store.retrieve(message.sender_id)
+        answers = _bot_messages_after(list(tracker.events), message_id) if tracker else None
+        if answers is None:
+            return await on_new_message(message)
+        for answer in answers:
+            answer = {key: value for key, value in answer.items() if value is not None}
+            await message.output_channel.send_response(message.sender_id, answer)
+        return None
+
+    return handle

@@ -136,3 +136,20 @@ def test_receipt_numbers_are_masked_in_the_stored_tracker(stack: Stack) -> None:
     stored = str([event for event in events if event.get("event") == "user"])
     assert "EAC9999103403" not in stored
     assert "EAC******3403" in stored
+
+
+def test_a_resent_message_id_is_answered_again_without_a_second_turn(stack: Stack) -> None:
+    # What nginx does in production mode when a Rasa replica dies: it sends the message again,
+    # perhaps after the first replica had handled it. The visitor must get one turn, not two.
+    sender = f"once-{uuid.uuid4().hex}"
+    metadata = {"message_id": "hub-entry-1"}
+    first = stack.send(sender, "what can you do", metadata)
+    again = stack.send(sender, "what can you do", metadata)
+    assert texts(again) == texts(first) and texts(first)
+    assert again[0].get("buttons") == first[0].get("buttons")
+    turns = [e for e in stack.tracker(sender)["events"] if e.get("event") == "user"]
+    assert len(turns) == 1 and turns[0]["message_id"] == "hub-entry-1"
+    # A new message id is a new turn.
+    stack.send(sender, "thanks", {"message_id": "hub-entry-2"})
+    turns = [e for e in stack.tracker(sender)["events"] if e.get("event") == "user"]
+    assert [turn["message_id"] for turn in turns] == ["hub-entry-1", "hub-entry-2"]
