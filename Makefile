@@ -11,12 +11,13 @@ MODEL := models/current.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
 	$(wildcard addons/*.py)
 
-.PHONY: help setup secrets run chat test test-setup validate train check-content unanswered eval bench lint clean
+.PHONY: help setup secrets run prod chat test test-setup validate train check-content unanswered eval bench lint clean
 
 help:
 	@echo "make run     set up, train if needed, start every process, print the URLs"
 	@echo "make test    set up, validate data, train, run every test"
 	@echo "make chat    talk to a running assistant from the terminal"
+	@echo "make prod    production mode: replicas behind nginx on PostgreSQL and Redis"
 	@echo "make check-content | unanswered | eval | bench | lint | clean"
 
 setup: $(VENV)/.installed-lock
@@ -45,6 +46,12 @@ run: setup train secrets node_modules/.package-lock.json
 	@$(PY) -m services.hub.setup
 	@$(BIN)/honcho -f Procfile -e settings.env,var/secrets.env start
 
+# Production mode (docs/production.md): the same product as `make run`, with Rasa and hub
+# replicas behind Debian's nginx and every store on the running PostgreSQL and Redis.
+prod: setup train secrets node_modules/.package-lock.json
+	@scripts/ensure-nginx.sh
+	@$(PY) -m scripts.production
+
 chat: setup secrets
 	@$(PY) scripts/chat.py
 
@@ -54,6 +61,7 @@ validate: setup
 # What the tests need beyond Python packages: Debian's Chromium for the browser tests.
 test-setup: setup
 	@scripts/ensure-test-tools.sh
+	@scripts/ensure-nginx.sh
 
 test: setup lint validate train test-setup
 	$(BIN)/pytest
