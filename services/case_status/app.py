@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import logging
 import os
 import re
 import time
+from http import HTTPStatus
 from typing import Any
 
 from sanic import Sanic, response
+from sanic.exceptions import MethodNotSupported, NotFound
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -87,7 +88,7 @@ def _credentials(request: Request) -> tuple[str, str, str]:
     if not client_id and auth[:6].lower() == "basic ":
         try:
             decoded = base64.b64decode(auth[6:].strip()).decode()
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # not base64 (binascii.Error), not ASCII, not UTF-8 inside
             decoded = ""
         client_id, _, secret = decoded.partition(":")
     return form.get("grant_type", ""), client_id, secret
@@ -96,6 +97,7 @@ def _credentials(request: Request) -> tuple[str, str, str]:
 def create_app(settings: ServiceSettings, name: str = "case_status") -> Sanic:
     app = Sanic(name)
     app.config.ACCESS_LOG = False  # Sanic's access log would write receipt numbers in full.
+    app.config.FALLBACK_ERROR_FORMAT = "json"
     tokens = Tokens(settings.clients, settings.token_ttl)
     limiter = RateLimiter(settings.per_second, settings.per_day)
 
@@ -120,6 +122,15 @@ def create_app(settings: ServiceSettings, name: str = "case_status") -> Sanic:
         if path.startswith("/case-status/"):  # any receipt, even a malformed one, is masked
             path = "/case-status/" + mask_receipt(path[len("/case-status/") :])
         logger.info("%s %s %s %.0fms", request.method, path, reply.status, elapsed)
+
+    @app.exception(NotFound, MethodNotSupported)
+    async def no_such_route(request: Request, problem: NotFound) -> HTTPResponse:
+        """A path or method the API lacks: JSON like every answer, never the path echoed back
+        (Sanic's own page repeats it, receipt number included)."""
+        status = int(getattr(problem, "status_code", 404))
+        if status == 404 and request.path.startswith("/case-status/"):
+            return error(404)
+        return response.json({"code": str(status), "message": HTTPStatus(status).phrase}, status)
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:

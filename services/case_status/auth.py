@@ -63,7 +63,7 @@ class Tokens:
         try:
             claims = json.loads(_unb64(payload))
             client_id, expires = str(claims["c"]), int(claims["e"])
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, OverflowError):  # e.g. an expiry of 1e400
             return None
         if client_id not in self.clients:
             return None
