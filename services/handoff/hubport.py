@@ -8,7 +8,9 @@ The hub (services/hub/) owns visitors, their WebSockets and transcripts. The han
     visitor's message to Rasa only in state "bot",
   - `typing`: show or hide the typing indicator in the visitor's tabs,
   - `conversations_since`: how many conversations started (for the handoff rate),
-  - `rasa_url` / `rasa_token`: where Rasa's HTTP API is, to record the pause and the resume.
+  - `rasa_url` / `rasa_token`: where Rasa's HTTP API is, to record the pause and the resume,
+  - `bus`: the hub's message bus (services/hub/bus.py), to reach consoles held by other hub
+    processes and to do some things once across all of them (`bus.lock`).
 `HubAdapter` builds that interface from the hub's `Hub` object.
 """
 
@@ -21,6 +23,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from services.hub.bus import LocalBus
 from services.hub.core import frame
 from services.hub.store import Entry, conversations
 
@@ -30,6 +33,7 @@ STATES = ("bot", "waiting", "agent")
 class HubPort(Protocol):
     rasa_url: str
     rasa_token: str
+    bus: LocalBus
 
     async def post(
         self, conversation_id: str, role: str, text: str | None, data: dict | None = None
@@ -55,6 +59,7 @@ class HubAdapter:
         self._hub = hub
         self.rasa_url: str = hub.settings.rasa_url
         self.rasa_token: str = hub.settings.rasa_token
+        self.bus: LocalBus = hub.bus
 
     async def post(
         self, conversation_id: str, role: str, text: str | None, data: dict | None = None

@@ -3,14 +3,20 @@
 One `Handoff` object per hub process. Everything that must survive a restart is in the store
 (chats, service requests, sessions) and in the hub's transcripts; only the consoles that are
 connected right now (who is online) live in memory, and they reconnect by themselves.
+
+With several hub processes (HUB_BUS_URL), each holds its own consoles; events for consoles, who
+is online and the queue positions go through the hub's bus, so an agent on hub B follows a
+visitor on hub A, and every hub knows whether an agent is online anywhere.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -23,6 +29,7 @@ from services.handoff.hubport import HubPort
 from services.handoff.rasa_sync import append_events, human_part_events
 from services.handoff.settings import HandoffSettings
 from services.handoff.store import QUEUES, Account, Chat, HandoffStore, now
+from services.hub.bus import LocalBus
 from services.hub.store import Entry
 
 log = logging.getLogger("handoff")
@@ -69,20 +76,31 @@ class Handoff:
         self.hub = hub
         self.consoles: list[Console] = []
         self._live = _Live()
-        self._sync_lock = asyncio.Lock()
+        # Other hubs' online agents: hub id -> (when last told, accounts). Told at every change
+        # and every tick; a hub that stops telling (it died) is forgotten after a few ticks.
+        self._remote: dict[str, tuple[float, list[Account]]] = {}
         self._http: aiohttp.ClientSession | None = None
         self._task: asyncio.Task | None = None
         self._sending: set[str] = set()
 
+    @property
+    def bus(self) -> LocalBus:
+        return self.hub.bus
+
     # --- life cycle
     async def start(self) -> None:
         self._http = aiohttp.ClientSession()
+        self.bus.subscribe("console", self._notify_here)
+        self.bus.subscribe("console_sign_out", self._sign_out_here)
+        self.bus.subscribe("presence", self._on_presence)
+        self.bus.subscribe("position", self._on_position)
         for chat in await self._db(self.store.open_chats):
             self._live.by_conversation[chat.conversation_id] = chat.id
             if chat.status == "waiting":
                 self._live.positions[chat.id] = await self._db(self.store.position, chat)
         self._live.unsynced = {c.conversation_id for c in await self._db(self.store.unsynced)}
         self.hub.add_listener(self.on_entry)
+        await self._announce(ask=True)  # and the other hubs tell who is online there
         self._task = asyncio.create_task(self._retry_syncs())
 
     async def stop(self) -> None:
@@ -99,10 +117,36 @@ class Handoff:
 
     # --- availability
     def agents_online(self) -> list[Account]:
-        seen: dict[int, Account] = {}
-        for console in self.consoles:
-            seen.setdefault(console.account.id, console.account)
+        """Agents with a console open on this hub or, with a shared bus, on any hub."""
+        seen = {console.account.id: console.account for console in self.consoles}
+        horizon = time.monotonic() - 3 * self.settings.tick_seconds - 2
+        for told_at, accounts in self._remote.values():
+            if told_at >= horizon:
+                for account in accounts:
+                    seen.setdefault(account.id, account)
         return list(seen.values())
+
+    async def _announce(self, ask: bool = False) -> None:
+        """Tell the other hubs which agents are online here (`ask`: and to tell theirs)."""
+        if not self.bus.shared:
+            return
+        accounts = {c.account.id: c.account.to_json() for c in self.consoles}
+        await self.bus.publish(
+            "presence", {"hub": self.bus.hub_id, "accounts": list(accounts.values()), "ask": ask}
+        )
+
+    async def _on_presence(self, message: dict[str, Any]) -> None:
+        hub = message.get("hub")
+        if not isinstance(hub, str) or hub == self.bus.hub_id:
+            return
+        accounts = [
+            Account(int(a["id"]), str(a["username"]), str(a["name"]), str(a["role"]), True)
+            for a in message.get("accounts") or []
+            if isinstance(a, dict)
+        ]
+        self._remote[hub] = (time.monotonic(), accounts)
+        if message.get("ask"):
+            await self._announce()
 
     def unavailable_because(self) -> str | None:
         """None when live chat can take a visitor now, else why not: closed or no_agent."""
@@ -147,7 +191,7 @@ class Handoff:
         await self.hub.set_state(conversation_id, "waiting")
         self._live.by_conversation[conversation_id] = chat.id
         position = await self._db(self.store.position, chat)
-        self._live.positions[chat.id] = position
+        await self._set_position(chat.id, position)
         await self._notify({"type": "new_handoff", "chat": chat.id, "queue": chat.queue})
         return {"status": "queued", "position": position, "handoff_id": chat.id}
 
@@ -232,7 +276,8 @@ class Handoff:
         claimed = await self._db(self.store.claim, chat_id, account)
         if claimed is None:
             raise Refused("this chat was already taken or has ended")
-        self._live.positions.pop(chat_id, None)
+        self._live.by_conversation[claimed.conversation_id] = chat_id
+        await self._set_position(chat_id, None)
         await self.hub.set_state(claimed.conversation_id, "agent")
         await self.hub.post(
             claimed.conversation_id,
@@ -272,7 +317,7 @@ class Handoff:
             raise Refused("this chat is no longer yours")
         await self.hub.set_state(chat.conversation_id, "waiting")
         position = await self._db(self.store.position, moved)
-        self._live.positions[chat_id] = position
+        await self._set_position(chat_id, position)
         await self.hub.post(
             chat.conversation_id,
             "system",
@@ -326,13 +371,22 @@ class Handoff:
 
     async def sign_out(self, token: str) -> None:
         await self._db(self.store.delete_session, token)
-        for console in [c for c in self.consoles if c.token == token]:
+        # Consoles of this session may be open on any hub; the bus carries a digest, not the token.
+        await self.bus.publish("console_sign_out", {"session": _digest(token)})
+        await self._refresh()
+
+    async def _sign_out_here(self, message: dict[str, Any]) -> None:
+        for console in [c for c in self.consoles if _digest(c.token) == message.get("session")]:
             self.consoles.remove(console)
             with contextlib.suppress(Exception):
                 await console.socket.close(4001, "signed out")
-        await self._refresh()
 
     async def _notify(self, event: dict[str, Any], account_id: int | None = None) -> None:
+        """Send an event to the consoles (of one account) on every hub."""
+        await self.bus.publish("console", {"event": event, "account": account_id})
+
+    async def _notify_here(self, message: dict[str, Any]) -> None:
+        event, account_id = message.get("event"), message.get("account")
         data = json.dumps(event, ensure_ascii=False)
         for console in list(self.consoles):
             if account_id is not None and console.account.id != account_id:
@@ -344,14 +398,39 @@ class Handoff:
                     self.consoles.remove(console)
 
     async def _refresh(self) -> None:
+        await self._announce()  # who is online may be what changed; told before the refresh
         await self._notify({"type": "refresh"})
+
+    async def _set_position(self, chat_id: str, position: int | None) -> None:
+        """Remember a waiting chat's last told place in line (None: no longer waiting), here
+        and on the other hubs, which tell the visitor when it gets better."""
+        self._apply_position(chat_id, position)
+        if self.bus.shared:
+            await self.bus.publish("position", {"chat": chat_id, "position": position})
+
+    async def _on_position(self, message: dict[str, Any]) -> None:
+        chat_id, position = message.get("chat"), message.get("position")
+        if isinstance(chat_id, str) and (position is None or isinstance(position, int)):
+            self._apply_position(chat_id, position)
+
+    def _apply_position(self, chat_id: str, position: int | None) -> None:
+        if position is None:
+            self._live.positions.pop(chat_id, None)
+        else:
+            self._live.positions[chat_id] = position
 
     # --- the visitor's side
     async def on_entry(self, entry: Entry) -> None:
         """Every new transcript entry: forward it to the agent, spot a cancel, resume Rasa."""
         chat_id = self._live.by_conversation.get(entry.conversation_id)
+        if chat_id is None and self.bus.shared:
+            # Another hub may have opened or taken it: the store knows.
+            opened = await self._db(self.store.open_chat_for, entry.conversation_id)
+            if opened is not None:
+                chat_id = self._live.by_conversation[entry.conversation_id] = opened.id
         if chat_id is None:
-            if entry.role == "visitor" and entry.conversation_id in self._live.unsynced:
+            unsynced = entry.conversation_id in self._live.unsynced or self.bus.shared
+            if entry.role == "visitor" and unsynced:
                 await self._sync_pending(entry.conversation_id)
             return
         chat = await self._db(self.store.get_chat, chat_id)
@@ -377,7 +456,7 @@ class Handoff:
         self, chat: Chat, notice: str | None, last_entry_id: int | None = None
     ) -> None:
         self._live.by_conversation.pop(chat.conversation_id, None)
-        self._live.positions.pop(chat.id, None)
+        await self._set_position(chat.id, None)
         await self._sync(chat, last_entry_id)
         await self.hub.set_state(chat.conversation_id, "bot")
         await self.hub.typing(chat.conversation_id, False)
@@ -388,7 +467,8 @@ class Handoff:
 
     async def _sync(self, chat: Chat, last_entry_id: int | None = None) -> bool:
         """Give Rasa the human part and the resume; remembered for a retry when Rasa is down."""
-        async with self._sync_lock:
+        # One at a time, on every hub: Rasa must get the human part once.
+        async with self.bus.lock("handoff-sync"):
             fresh = await self._db(self.store.get_chat, chat.id)
             if fresh is None or fresh.rasa_synced:
                 return True
@@ -425,6 +505,7 @@ class Handoff:
         unavailable_since: datetime | None = None
         while True:
             with contextlib.suppress(Exception):
+                await self._announce()  # still online here (other hubs forget silent hubs)
                 for chat in await self._db(self.store.unsynced):
                     await self._sync(chat)
                 if self.unavailable_because() is None:
@@ -451,7 +532,7 @@ class Handoff:
                 continue
             position = await self._db(self.store.position, chat)
             before = self._live.positions.get(chat.id)
-            self._live.positions[chat.id] = position
+            await self._set_position(chat.id, position)
             if before is not None and position < before:
                 await self.hub.post(
                     chat.conversation_id,
@@ -476,6 +557,10 @@ class Handoff:
         if account.role != "supervisor" and chat.agent_id != account.id:
             raise Refused("this chat is not yours", 403)
         return chat
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def _clean_summary(summary: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from sanic import Request, Sanic, response
 from sanic.response import HTTPResponse
 from websockets.exceptions import ConnectionClosed
 
+from services.hub.bus import make_bus
 from services.hub.core import Hub, Visitor
 from services.hub.health import add_probes
 from services.hub.protocol import BadFrame, Hello, Message, Ping, parse
@@ -55,7 +56,9 @@ def create_app(settings: HubSettings, name: str = "chat_hub") -> Sanic:
         store = await asyncio.to_thread(TranscriptStore, settings.db_url)
         rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
         await rasa.start()
-        app.ctx.hub = Hub(settings, store, rasa)
+        bus = make_bus(settings.bus_url, settings.bus_prefix)
+        await bus.start()  # subscribed before the first socket opens (or logged why not)
+        app.ctx.hub = Hub(settings, store, rasa, bus)
 
     @app.listener("after_server_stop")
     async def stop(app: Sanic, _loop: object) -> None:
@@ -99,6 +102,10 @@ def create_app(settings: HubSettings, name: str = "chat_hub") -> Sanic:
             "store": "ok" if store_ok else "error",
             "rasa": "ok" if rasa_ok else "unreachable",
         }
+        if hub.bus.shared:
+            # "ok", or "lost" (Redis unreachable: only this hub's own tabs and consoles get its
+            # messages). Not an error: the hub still serves what it holds.
+            body["bus"] = hub.bus.state
         return response.json(body, status=200 if store_ok else 503)
 
     @app.websocket("/ws")

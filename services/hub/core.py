@@ -1,7 +1,9 @@
 """What the hub does with visitors: sessions, transcripts, relaying to Rasa, fan-out to tabs.
 
 One Hub object per process. Every socket of a conversation (a second tab, a reconnect) receives
-every new entry, so all of a visitor's tabs show the same transcript.
+every new entry, so all of a visitor's tabs show the same transcript. Frames for sockets go
+through the bus (services/hub/bus.py): with several hub processes, each delivers them to the
+tabs it holds, so tabs on different hubs see the same thing, once.
 
 Hooks for the live-agent handoff: `add_listener` sees every new entry, `post` adds an entry
 (an agent's message) and delivers it to the visitor, `broadcast` sends any frame (typing) to the
@@ -20,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from services.hub import texts
-from services.hub.limits import RateLimiter
+from services.hub.bus import LocalBus
+from services.hub.limits import make_limiter
 from services.hub.protocol import Hello, Message
 from services.hub.rasa import RasaClient, RasaUnavailable
 from services.hub.sessions import Session, SessionSigner, new_id
@@ -81,12 +84,22 @@ def frame(kind: str, **fields: Any) -> str:
 
 
 class Hub:
-    def __init__(self, settings: HubSettings, store: TranscriptStore, rasa: RasaClient) -> None:
+    def __init__(
+        self,
+        settings: HubSettings,
+        store: TranscriptStore,
+        rasa: RasaClient,
+        bus: LocalBus | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.rasa = rasa
+        self.bus = bus or LocalBus()
+        self.bus.subscribe("room", self._deliver)
         self.signer = SessionSigner(settings.secret, settings.session_days)
-        self.limiter = RateLimiter(settings.messages_per_minute)
+        self.limiter = make_limiter(
+            settings.bus_url, settings.bus_prefix, settings.messages_per_minute
+        )
         self._rooms: dict[str, _Room] = {}
         self._listeners: list[Listener] = []
         # SQLite takes one writer at a time: one thread in arrival order beats threads
@@ -96,6 +109,8 @@ class Hub:
 
     async def shutdown(self) -> None:
         await self.rasa.close()
+        await self.limiter.close()
+        await self.bus.close()
         self._db_pool.shutdown(wait=True)
         self.store.close()
 
@@ -196,7 +211,7 @@ class Hub:
                     # A resend after a network drop: acknowledge, never relay twice.
                     await visitor.socket.send(frame("entry", entry=seen.to_json()))
                     return
-            wait = self.limiter.retry_after(conversation_id)
+            wait = await self.limiter.check(conversation_id)
             if wait:
                 await self.error(
                     visitor.socket, "too_many", language, client_id=message.client_id, seconds=wait
@@ -209,9 +224,13 @@ class Hub:
         conversation_id = visitor.session.conversation_id
         data = {"payload": message.payload} if message.payload else None
         # The store redacts: identifiers are masked, a password-like message is hidden.
-        entry, _ = await self.db(
+        entry, new = await self.db(
             self.store.append, conversation_id, "visitor", text, data, message.client_id
         )
+        if not new:
+            # The same message sent through another hub at the same moment: relayed there.
+            await visitor.socket.send(frame("entry", entry=entry.to_json()))
+            return
         await self._publish(entry)
         conversation = await self.db(self.store.get_conversation, conversation_id)
         if conversation is not None and conversation.state != "bot":
@@ -257,7 +276,14 @@ class Hub:
                 log.exception("entry listener failed")
 
     async def broadcast(self, conversation_id: str, data: str) -> None:
-        """Send a frame to every open tab of a conversation (entries, typing)."""
+        """Send a frame to every open tab of a conversation (entries, typing), on every hub."""
+        await self.bus.publish("room", {"conversation": conversation_id, "frame": data})
+
+    async def _deliver(self, message: dict[str, Any]) -> None:
+        """A frame from the bus: to the tabs of its conversation that this hub holds."""
+        conversation_id, data = message.get("conversation"), message.get("frame")
+        if not isinstance(conversation_id, str) or not isinstance(data, str):
+            return
         room = self._rooms.get(conversation_id)
         if room is None:
             return

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 DEFAULT_DB_URL = "sqlite:///var/hub.db"
+BUS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 class SettingsError(ValueError):
@@ -46,6 +47,12 @@ class HubSettings:
     # Largest WebSocket frame accepted; bigger frames close the connection (code 1009).
     max_frame_bytes: int = 64 * 1024
     session_days: int = 30
+    # HUB_BUS_URL: empty = one hub process (sockets, rate limits in memory); redis://host:port/db
+    # = several hubs behind a load balancer share socket traffic (Redis pub/sub) and rate limits.
+    bus_url: str = ""
+    # HUB_BUS_PREFIX: names the pub/sub channel and the keys; hubs that serve one site share it,
+    # another site (or a test) on the same Redis picks its own.
+    bus_prefix: str = "hub"
 
     @property
     def public_url(self) -> str:
@@ -82,6 +89,12 @@ class HubSettings:
         if not origins:
             # The hub's own pages (the demo page) under the names a developer types.
             origins = tuple(f"http://{name}:{port}" for name in (host, "localhost", "127.0.0.1"))
+        bus_url = (env.get("HUB_BUS_URL") or "").strip()
+        if bus_url and not bus_url.startswith(BUS_SCHEMES):
+            raise SettingsError(
+                f"HUB_BUS_URL must start with one of {', '.join(BUS_SCHEMES)} (or be empty for "
+                "a single hub process)"
+            )
         return cls(
             host=host,
             port=port,
@@ -93,4 +106,6 @@ class HubSettings:
             max_message_chars=_int(env, "HUB_MAX_MESSAGE_CHARS", 1000),
             messages_per_minute=_int(env, "HUB_MESSAGES_PER_MINUTE", 20),
             rasa_timeout=_float(env, "HUB_RASA_TIMEOUT", 6.0),
+            bus_url=bus_url,
+            bus_prefix=(env.get("HUB_BUS_PREFIX") or "hub").strip(),
         )
