@@ -104,6 +104,9 @@ class Handoff:
         self._task = asyncio.create_task(self._retry_syncs())
 
     async def stop(self) -> None:
+        self.consoles.clear()
+        with contextlib.suppress(Exception):  # the other hubs forget this one's agents now
+            await self._announce()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -14,6 +14,8 @@ visitor's tabs, and `store.set_state` says who answers; while a conversation's s
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import inspect
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -33,6 +35,9 @@ from services.hub.store import Entry, Role, TranscriptStore
 log = logging.getLogger("hub")
 
 Listener = Callable[[Entry], Awaitable[None]]
+# Longest wait for one tab to take a frame before it is cut off.
+SEND_SECONDS = 10.0
+_closing: set[asyncio.Future] = set()
 T = TypeVar("T")
 
 
@@ -289,6 +294,19 @@ class Hub:
             return
         for socket in list(room.sockets):
             try:
-                await socket.send(data)
+                # Every conversation on this hub waits for this send: a tab that stops reading
+                # is cut off (it reconnects and gets the transcript) instead of stalling them.
+                await asyncio.wait_for(socket.send(data), SEND_SECONDS)
             except Exception:  # that tab went away; its handler cleans up
                 room.sockets.discard(socket)
+                _cut_off(socket)
+
+
+def _cut_off(socket: Socket) -> None:
+    """Close a tab's socket in the background (its own handler then forgets it)."""
+    with contextlib.suppress(Exception):
+        closing = socket.close()  # type: ignore[attr-defined]
+        if inspect.isawaitable(closing):
+            task = asyncio.ensure_future(closing)
+            _closing.add(task)  # the loop keeps only a weak reference
+            task.add_done_callback(_closing.discard)
