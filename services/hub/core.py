@@ -240,7 +240,9 @@ class Hub:
         conversation = await self.db(self.store.get_conversation, conversation_id)
         if conversation is not None and conversation.state != "bot":
             return  # a person answers this conversation (handoff)
-        metadata: dict[str, Any] = {"page_url": visitor.page_url}
+        # The entry's id names this message to Rasa: sent again (nginx retrying at another
+        # replica), it is answered from the tracker instead of twice (addons/channels.py).
+        metadata: dict[str, Any] = {"page_url": visitor.page_url, "message_id": f"hub-{entry.id}"}
         if visitor.page_language:
             metadata["page_language"] = visitor.page_language
         if visitor.language:
