@@ -59,9 +59,7 @@ class ProcessSpec:
     def procfile_line(self) -> str:
         assignments = " ".join(f"{key}={shlex.quote(value)}" for key, value in self.env.items())
         # `${NAME}` stays for honcho's shell to fill in from the env files.
-        words = [
-            f'"{arg}"' if "${" in arg else shlex.quote(arg) for arg in self.command
-        ]
+        words = [f'"{arg}"' if "${" in arg else shlex.quote(arg) for arg in self.command]
         return f"{self.name}: {assignments + ' ' if assignments else ''}{' '.join(words)}"
 
     def resolved(self, settings: dict[str, str]) -> list[str]:
@@ -75,8 +73,15 @@ def plan(settings: dict[str, str], workdir: Path) -> list[ProcessSpec]:
     specs = [
         ProcessSpec(
             "actions",
-            [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port",
-             "${ACTION_SERVER_PORT}"],
+            [
+                str(BIN / "rasa"),
+                "run",
+                "actions",
+                "--actions",
+                "actions",
+                "--port",
+                "${ACTION_SERVER_PORT}",
+            ],
             {"SANIC_HOST": settings.get("ACTION_SERVER_HOST") or local},
             f"http://{local}:{settings.get('ACTION_SERVER_PORT')}/health",
         ),
@@ -90,9 +95,22 @@ def plan(settings: dict[str, str], workdir: Path) -> list[ProcessSpec]:
         specs.append(
             ProcessSpec(
                 f"rasa_{index}",
-                [str(BIN / "rasa"), "run", "--enable-api", "--auth-token=${RASA_TOKEN}",
-                 "-i", local, "-p", str(port), "--model", str(MODEL),
-                 "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")],
+                [
+                    str(BIN / "rasa"),
+                    "run",
+                    "--enable-api",
+                    "--auth-token=${RASA_TOKEN}",
+                    "-i",
+                    local,
+                    "-p",
+                    str(port),
+                    "--model",
+                    str(MODEL),
+                    "--endpoints",
+                    str(endpoints),
+                    "--credentials",
+                    str(ROOT / "credentials.yml"),
+                ],
                 ready_url=f"http://{local}:{port}/status?token=${{RASA_TOKEN}}",
             )
         )
@@ -109,8 +127,17 @@ def plan(settings: dict[str, str], workdir: Path) -> list[ProcessSpec]:
     specs.append(
         ProcessSpec(
             "nginx",
-            [NGINX, "-p", str(workdir), "-c", str(workdir / "nginx.conf"), "-e",
-             str(workdir / "nginx-error.log"), "-g", "daemon off;"],
+            [
+                NGINX,
+                "-p",
+                str(workdir),
+                "-c",
+                str(workdir / "nginx.conf"),
+                "-e",
+                str(workdir / "nginx-error.log"),
+                "-g",
+                "daemon off;",
+            ],
             ready_url=f"http://{local}:{settings.get('HUB_PORT')}/health",
         )
     )
@@ -163,7 +190,7 @@ http {{
 
     # Visitors and agents: any hub will do, they share traffic through Redis.
     server {{
-        listen {host}:{settings.get('HUB_PORT')};
+        listen {host}:{settings.get("HUB_PORT")};
         location / {{
             proxy_pass http://hubs;
             proxy_http_version 1.1;
@@ -190,7 +217,7 @@ http {{
     # skipped, and a message it had not answered is sent to the other one; the REST channel
     # (addons/channels.py) answers a repeated message id from the tracker instead of twice.
     server {{
-        listen 127.0.0.1:{settings.get('RASA_PORT')};
+        listen 127.0.0.1:{settings.get("RASA_PORT")};
         location / {{
             proxy_pass http://rasa;
             proxy_http_version 1.1;
@@ -250,6 +277,16 @@ class Production:
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
+    def port(self) -> int:
+        """Where nginx listens for visitors and agents."""
+        return int(self.settings["HUB_PORT"])
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The settings every process gets (what the account command needs, too)."""
+        return self.settings
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.settings['HUB_PORT']}"
 
@@ -261,13 +298,18 @@ class Production:
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.settings['RASA_PORT']}"
 
-    def start(self, name: str) -> None:
-        spec = self.specs[name]
-        env = {**self.settings, **spec.env}
-        process = spawn(spec.resolved(self.settings), env, self.workdir / f"{name}.log")
-        self.processes[name] = process
-        timeout = 300 if name.startswith("rasa") else 90
-        wait_for(_expand(spec.ready_url, env), timeout=timeout, process=process)
+    def start(self, *names: str) -> None:
+        """Start these processes side by side, then wait until each is ready."""
+        for name in names:
+            spec = self.specs[name]
+            env = {**self.settings, **spec.env}
+            log = self.workdir / f"{name}.log"
+            self.processes[name] = spawn(spec.resolved(self.settings), env, log)
+        for name in names:
+            ready = _expand(self.specs[name].ready_url, self.settings)
+            wait_for(
+                ready, timeout=300 if name.startswith("rasa") else 90, process=self.processes[name]
+            )
 
     def stop(self, name: str) -> None:
         if name in self.processes:
@@ -302,8 +344,9 @@ def running_production(overrides: dict[str, str]) -> Iterator[Production]:
     specs = prepare(settings, workdir)
     production = Production(settings, workdir, {spec.name: spec for spec in specs})
     try:
-        for spec in specs:
-            production.start(spec.name)
+        # Backends first, then what calls them; each group's processes start side by side.
+        for prefix in ("actions", "case_status", "rasa_", "hub_", "nginx"):
+            production.start(*(spec.name for spec in specs if spec.name.startswith(prefix)))
         yield production
     finally:
         production.close()
