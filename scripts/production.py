@@ -25,7 +25,8 @@ from scripts.preflight import read_env
 from scripts.stack import BIN, MODEL, ROOT, spawn, stop, wait_for, write_endpoints
 
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
-PROD_DIR = ROOT / "var" / "prod"
+# Where `make prod` writes its files (the tests point it elsewhere).
+PROD_DIR = Path(os.environ.get("PRODUCTION_RUN_DIR") or ROOT / "var" / "prod")
 
 
 def production_settings(overrides: dict[str, str] | None = None) -> dict[str, str]:
@@ -377,14 +378,28 @@ def main() -> int:
         f"  Agent console: http://127.0.0.1:{settings['HUB_PORT']}/console/\n",
         flush=True,
     )
-    env_files = ",".join(
-        str(path)
-        for path in (ROOT / "settings.env", ROOT / "production.env", ROOT / "var" / "secrets.env")
+    # honcho lets its env files win over the environment; hand it the settings already merged
+    # (the environment wins there), in a file only the owner reads since it holds the secrets.
+    env_file = PROD_DIR / "settings.env"
+    env_file.touch(mode=0o600)
+    env_file.chmod(0o600)
+    env_file.write_text(
+        "".join(
+            f"{name}={shlex.quote(settings[name])}\n" for name in sorted(product_setting_names())
+        ),
+        encoding="utf-8",
     )
     os.execv(
         str(BIN / "honcho"),
-        [str(BIN / "honcho"), "-f", str(procfile), "-d", str(ROOT), "-e", env_files, "start"],
+        [str(BIN / "honcho"), "-f", str(procfile), "-d", str(ROOT), "-e", str(env_file), "start"],
     )
+
+
+def product_setting_names() -> set[str]:
+    """Every setting the product's files name (not the whole environment)."""
+    names = set(read_env(ROOT / "settings.env")) | set(read_env(ROOT / "production.env"))
+    secrets_file = ROOT / "var" / "secrets.env"
+    return names | (set(read_env(secrets_file)) if secrets_file.exists() else set())
 
 
 if __name__ == "__main__":
