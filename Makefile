@@ -78,7 +78,7 @@ eval: setup train
 	$(PY) scripts/evaluate.py
 
 bench: setup train
-	$(PY) scripts/bench.py
+	@scripts/ensure-nginx.sh && $(PY) -m scripts.bench $(BENCH_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

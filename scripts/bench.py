@@ -1,69 +1,173 @@
-"""`make bench`: our assistant against the stock `rasa init` assistant, measured in one run.
+"""`make bench`: ours in production mode against the stock `rasa init` assistant, in one run.
 
-Both are trained (timed), served one after the other on this machine (so they never share the
-cores), and driven with the same REST load at 1, 10 and 50 concurrent conversations. Printed side
-by side: messages per second, p50/p95/p99 latency, errors, cold start (process start to first
-answer), resident memory after the load, training time, and our/stock ratios.
+The stock assistant is trained (and cached in var/bench/), served alone and driven over Rasa's
+REST channel with its own scripts (greet, mood, bot challenge, goodbye). Then ours is served in
+production mode (scripts/bench_production.py: 2 Rasa and 2 hub replicas behind nginx, actions,
+case-status service, PostgreSQL and Redis) and driven over the hub's WebSocket like browsers,
+with scripts of FAQ, case status, fallback and handoff. The two never run at the same time.
 
-Later parts add their own sections (the hub's WebSocket load, case-status lookups) when present.
+Each is measured two ways (scripts/loadgen.py): saturated (1, 10, 50, 200 conversations sending
+back to back: messages/s, p50/p95/p99, errors) and human-paced (visitors each sending a message
+about every 5 s, open loop, stepped up until p95 passes 500 ms or errors appear: the capacity is
+the last step under). Printed side by side with our/stock ratios; written to results/bench/.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
-import importlib
+import json
 import os
-import secrets
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import requests
 
-from scripts.loadgen import LoadResult, drive, resident_memory_mb
-from scripts.stack import (
-    BIN,
-    MODEL,
-    ROOT,
-    Stack,
-    free_port,
-    spawn_rasa,
-    start_action_server,
-    stop,
-    write_endpoints,
+from scripts.loadgen import (
+    LoadResult,
+    Opener,
+    Script,
+    Turn,
+    closed_loop,
+    open_loop,
+    resident_memory_mb,
+    rest_opener,
+)
+from scripts.stack import BIN, MODEL, ROOT, free_port, stop
+
+RASA = str(BIN / "rasa")
+CACHE = ROOT / "var" / "bench"
+RESULTS = ROOT / "results" / "bench"
+P95_LIMIT_MS = 500.0
+TARGET_RATIO = 3.0
+
+STOCK_SCRIPTS: tuple[Script, ...] = (
+    (Turn("hello"), Turn("I am great"), Turn("bye")),
+    (Turn("hi"), Turn("I am sad"), Turn("yes"), Turn("goodbye")),
+    (Turn("are you a bot?"), Turn("bye")),
 )
 
-LEVELS = (1, 10, 50)
-RASA = str(BIN / "rasa")
+
+def stock_script(index: int) -> Script:
+    return STOCK_SCRIPTS[index % len(STOCK_SCRIPTS)]
+
+
+@dataclass
+class Plan:
+    """Levels and durations; `--quick` is a smaller one for development."""
+
+    levels: tuple[int, ...] = (1, 10, 50, 200)
+    saturated_seconds: float = 30.0
+    steps: tuple[int, ...] = (10, 20, 30, 40, 60, 80, 120, 160, 240, 320)
+    step_seconds: float = 40.0
+    period: float = 5.0
+    drain: float = 20.0
+    breakdown_seconds: float = 10.0
+
+    @classmethod
+    def quick(cls) -> Plan:
+        return cls((1, 10, 50), 10.0, (5, 10, 20, 40), 15.0, 5.0, 10.0, 5.0)
 
 
 @dataclass
 class Measured:
     name: str
-    training_seconds: float | None = None
+    transport: str
     cold_start_seconds: float = 0.0
     memory_mb: float = 0.0
-    loads: dict[int, LoadResult] = field(default_factory=dict)
+    training_seconds: float | None = None
+    saturated: dict[int, LoadResult] = field(default_factory=dict)
+    paced: list[LoadResult] = field(default_factory=list)
+    capacity: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def peak(self) -> float:
+        return max((r.messages_per_second for r in self.saturated.values()), default=0.0)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "transport": self.transport,
+            "cold_start_s": round(self.cold_start_seconds, 1),
+            "memory_mb": round(self.memory_mb),
+            "training_s": None if self.training_seconds is None else round(self.training_seconds),
+            "saturated": [result.summary() for result in self.saturated.values()],
+            "peak_msgs_per_s": round(self.peak, 2),
+            "human_paced": [result.summary() for result in self.paced],
+            "capacity_visitors": self.capacity,
+            **self.extra,
+        }
 
 
+# --- measuring
+def passes(result: LoadResult) -> bool:
+    """A human-paced step the assistant kept up with: p95 within the limit, no errors."""
+    return result.errors == 0 and bool(result.latencies) and result.percentile(0.95) <= P95_LIMIT_MS
+
+
+OpenerContext = Callable[[int], contextlib.AbstractAsyncContextManager[Opener]]
+
+
+async def _measure(
+    measured: Measured, opener_for: OpenerContext, script_for: Callable[[int], Script], plan: Plan
+) -> None:
+    async with opener_for(2) as opener:  # warm-up: the first messages load lazy parts
+        await closed_loop(opener, script_for, 2, plan.saturated_seconds / 3)
+    for level in plan.levels:
+        async with opener_for(level) as opener:
+            result = await closed_loop(opener, script_for, level, plan.saturated_seconds)
+        measured.saturated[level] = result
+        _progress(measured.name, f"saturated c={level}", result)
+    for visitors in plan.steps:
+        async with opener_for(visitors * 2) as opener:
+            result = await open_loop(
+                opener,
+                script_for,
+                visitors,
+                plan.step_seconds,
+                period=plan.period,
+                seed=visitors,  # the same arrivals for both assistants
+                drain=plan.drain,
+            )
+        measured.paced.append(result)
+        _progress(measured.name, f"paced {visitors} visitors", result)
+        if not passes(result):
+            break
+        measured.capacity = visitors
+
+
+def _progress(name: str, label: str, result: LoadResult) -> None:
+    row = result.summary()
+    print(
+        f"  {name:>5} {label:<20} {row['msgs_per_s']:7.1f} msg/s  p50 {row['p50_ms']} "
+        f"p95 {row['p95_ms']} p99 {row['p99_ms']} ms  errors {row['errors']}",
+        flush=True,
+    )
+
+
+# --- the stock assistant
 def train(project: Path, out: Path) -> tuple[Path, float]:
     """Train the project in `project` into `out`; return the model and the seconds it took."""
     out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     subprocess.run(
-        [RASA, "train", "--fixed-model-name", "bench", "--out", str(out)],
+        [RASA, "train", "--fixed-model-name", "stock", "--out", str(out)],
         cwd=project,
         check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    return out / "bench.tar.gz", time.monotonic() - started
+    return out / "stock.tar.gz", time.monotonic() - started
 
 
 def stock_project(workdir: Path) -> Path:
@@ -75,9 +179,22 @@ def stock_project(workdir: Path) -> Path:
     return project
 
 
-def wait_for_answer(url: str, token: str | None, process: subprocess.Popen) -> None:
+def stock_model(project: Path, retrain: bool) -> tuple[Path, float | None]:
+    """The stock model, trained once per Rasa version (it never changes otherwise)."""
+    import rasa
+
+    cached = CACHE / f"stock-rasa-{rasa.__version__}.tar.gz"
+    if cached.exists() and not retrain:
+        return cached, None
+    print("Training the stock `rasa init` assistant ...", flush=True)
+    model, seconds = train(project, project / "models")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    shutil.copy(model, cached)
+    return cached, seconds
+
+
+def wait_for_answer(url: str, process: subprocess.Popen) -> None:
     """Poll with "hello" until the server answers it; this ends the cold start."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -86,7 +203,6 @@ def wait_for_answer(url: str, token: str | None, process: subprocess.Popen) -> N
             reply = requests.post(
                 f"{url}/webhooks/rest/webhook",
                 json={"sender": "bench-cold-start", "message": "hello"},
-                headers=headers,
                 timeout=10,
             )
             if reply.status_code == 200 and reply.json():
@@ -96,160 +212,196 @@ def wait_for_answer(url: str, token: str | None, process: subprocess.Popen) -> N
 
 
 @contextlib.contextmanager
-def serve_ours(model: Path, workdir: Path, measured: Measured) -> Iterator[Stack]:
-    env = {
-        **os.environ,
-        "TRACKER_STORE_URL": f"sqlite:///{workdir}/ours-tracker.db",
-        "LOCK_STORE_URL": "",
-    }
-    stack = Stack(free_port(), free_port(), secrets.token_urlsafe(24), workdir, env)
-    actions = start_action_server(stack.action_port, env, workdir / "ours-actions.log")
-    stack.processes.append(actions)
-    endpoints = write_endpoints(workdir, stack.action_port)
-    started = time.monotonic()
-    rasa = spawn_rasa(
-        stack.rasa_port, endpoints, stack.token, env, workdir / "ours-rasa.log", model
-    )
-    stack.processes.append(rasa)
-    try:
-        wait_for_answer(stack.rasa_url, stack.token, rasa)
-        measured.cold_start_seconds = time.monotonic() - started
-        yield stack
-    finally:
-        stack.close()
-
-
-@contextlib.contextmanager
-def serve_stock(
-    project: Path, model: Path, workdir: Path, measured: Measured
-) -> Iterator[tuple[str, list[int]]]:
+def serve_stock(project: Path, model: Path, measured: Measured) -> Iterator[tuple[str, int]]:
     port = free_port()
     started = time.monotonic()
     process = subprocess.Popen(
         [RASA, "run", "-i", "127.0.0.1", "-p", str(port), "--model", str(model)],
         cwd=project,
-        stdout=(workdir / "stock-rasa.log").open("ab"),
+        stdout=(project / "stock-rasa.log").open("ab"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for_answer(url, None, process)
+        wait_for_answer(url, process)
         measured.cold_start_seconds = time.monotonic() - started
-        yield url, [process.pid]
+        yield url, process.pid
     finally:
         stop(process)
 
 
-def load(url: str, token: str | None, measured: Measured, seconds: float, pids: list[int]) -> None:
-    """Drive every level, then read the resident memory the load left the processes with."""
-    drive(url, token, 2, 3.0)  # warm-up: first requests load lazy parts of the pipeline
-    for level in LEVELS:
-        measured.loads[level] = drive(url, token, level, seconds)
-        result = measured.loads[level]
-        print(
-            f"  {measured.name:>5} c={level:<3} {result.messages_per_second:7.1f} msg/s "
-            f"p95 {result.percentile(0.95):7.0f} ms  errors {result.errors}",
-            flush=True,
-        )
-    measured.memory_mb = sum(resident_memory_mb(pid) for pid in pids)
+def run_stock(workdir: Path, plan: Plan, retrain: bool) -> Measured:
+    measured = Measured("stock", "REST, straight to the one Rasa process")
+    project = stock_project(workdir)
+    model, measured.training_seconds = stock_model(project, retrain)
+    print("Serving and loading the stock assistant ...", flush=True)
+    with serve_stock(project, model, measured) as (url, pid):
+
+        @contextlib.asynccontextmanager
+        async def opener_for(connections: int) -> AsyncIterator[Opener]:
+            async with rest_opener(url, None, connections) as opener:
+                yield opener
+
+        asyncio.run(_measure(measured, opener_for, stock_script, plan))
+        measured.memory_mb = resident_memory_mb(pid)
+    return measured
 
 
+# --- ours
+def run_ours(plan: Plan, with_breakdown: bool) -> Measured:
+    from scripts.bench_breakdown import breakdown, report
+    from scripts.bench_production import hub_opener, our_script, running_bench_production
+
+    measured = Measured("ours", "WebSocket through nginx to 2 hubs, 2 Rasa replicas")
+    print("Serving ours in production mode and loading it ...", flush=True)
+    started = time.monotonic()
+    with running_bench_production() as production:
+        measured.cold_start_seconds = time.monotonic() - started
+
+        @contextlib.asynccontextmanager
+        async def opener_for(connections: int) -> AsyncIterator[Opener]:
+            yield hub_opener(production)
+
+        asyncio.run(_measure(measured, opener_for, our_script, plan))
+        measured.memory_mb = sum(resident_memory_mb(pid) for pid in production.pids())
+        if with_breakdown:
+            parts = breakdown(
+                production, our_script, measured.saturated.get(1), plan.breakdown_seconds
+            )
+            measured.extra["breakdown"] = parts
+            print("\n## Where one message's time goes in ours (one conversation)\n")
+            print(report(parts), flush=True)
+    return measured
+
+
+# --- the report
 def _ratio(ours: float | None, stock: float | None) -> str:
-    if not ours or not stock:
-        return "-"
-    return f"{ours / stock:.2f}"
+    return f"{ours / stock:.2f}" if ours and stock else "-"
 
 
-def report(ours: Measured, stock: Measured) -> str:
-    rows: list[tuple[str, float | None, float | None, str]] = []
-    for level in LEVELS:
-        mine, theirs = ours.loads[level], stock.loads[level]
-        rows.append(
-            (
-                f"c={level} messages/s",
-                mine.messages_per_second,
-                theirs.messages_per_second,
-                "{:.1f}",
-            )
-        )
-        for share, label in ((0.5, "p50"), (0.95, "p95"), (0.99, "p99")):
-            rows.append(
-                (
-                    f"c={level} {label} ms",
-                    mine.percentile(share),
-                    theirs.percentile(share),
-                    "{:.0f}",
-                )
-            )
-        rows.append((f"c={level} errors", mine.errors, theirs.errors, "{:.0f}"))
-    rows.append(("cold start s", ours.cold_start_seconds, stock.cold_start_seconds, "{:.1f}"))
-    rows.append(("resident memory MiB", ours.memory_mb, stock.memory_mb, "{:.0f}"))
-    rows.append(("training s", ours.training_seconds, stock.training_seconds, "{:.0f}"))
+def _latencies(row: dict[str, Any]) -> str:
+    values = [row[key] for key in ("p50_ms", "p95_ms", "p99_ms")]
+    return " / ".join("-" if value is None else f"{value:.0f}" for value in values)
 
-    def cell(value: float | None, pattern: str) -> str:
-        return "-" if value is None else pattern.format(value)
 
+def report(ours: Measured, stock: Measured, plan: Plan) -> str:
     lines = [
-        f"| {'measure':<22} | {'ours':>9} | {'stock':>9} | {'ours/stock':>10} |",
-        f"|{'-' * 24}|{'-' * 11}|{'-' * 11}|{'-' * 12}|",
+        f"## Saturated: conversations sending back to back, {plan.saturated_seconds:.0f} s each",
+        "",
+        "| conversations | ours msg/s | stock msg/s | ours/stock | ours p50/p95/p99 ms "
+        "| stock p50/p95/p99 ms | ours errors | stock errors |",
+        "|---:|---:|---:|---:|---|---|---:|---:|",
     ]
-    for label, mine, theirs, pattern in rows:
+    for level in plan.levels:
+        mine, theirs = ours.saturated[level].summary(), stock.saturated[level].summary()
         lines.append(
-            f"| {label:<22} | {cell(mine, pattern):>9} | {cell(theirs, pattern):>9} "
-            f"| {_ratio(mine, theirs):>10} |"
+            f"| {level} | {mine['msgs_per_s']:.1f} | {theirs['msgs_per_s']:.1f} "
+            f"| {_ratio(mine['msgs_per_s'], theirs['msgs_per_s'])} | {_latencies(mine)} "
+            f"| {_latencies(theirs)} | {mine['errors']} | {theirs['errors']} |"
         )
+    lines.append(
+        f"| peak | {ours.peak:.1f} | {stock.peak:.1f} | {_ratio(ours.peak, stock.peak)} | | | | |"
+    )
+    lines += [
+        "",
+        f"## Human-paced: a message about every {plan.period:.0f} s per visitor, open loop, "
+        f"{plan.step_seconds:.0f} s per step",
+        "",
+        "| visitors | offered msg/s | ours p50/p95/p99 ms | ours errors "
+        "| stock p50/p95/p99 ms | stock errors |",
+        "|---:|---:|---|---:|---|---:|",
+    ]
+    ours_steps = {r.concurrency: r.summary() for r in ours.paced}
+    stock_steps = {r.concurrency: r.summary() for r in stock.paced}
+    for visitors in plan.steps:
+        if visitors not in ours_steps and visitors not in stock_steps:
+            break
+        mine, theirs = ours_steps.get(visitors), stock_steps.get(visitors)
+        lines.append(
+            f"| {visitors} | {visitors / plan.period:.0f} "
+            f"| {_latencies(mine) if mine else 'stopped'} | {mine['errors'] if mine else ''} "
+            f"| {_latencies(theirs) if theirs else 'stopped'} "
+            f"| {theirs['errors'] if theirs else ''} |"
+        )
+    lines += [
+        "",
+        f"Capacity (last step with p95 <= {P95_LIMIT_MS:.0f} ms and no errors): ours "
+        f"{ours.capacity} visitors, stock {stock.capacity}, ours/stock "
+        f"{_ratio(ours.capacity, stock.capacity)}",
+        f"Cold start s: ours {ours.cold_start_seconds:.0f} (whole plan), stock "
+        f"{stock.cold_start_seconds:.0f}; resident memory MiB after the load: ours "
+        f"{ours.memory_mb:.0f} (every process), stock {stock.memory_mb:.0f}",
+        "",
+        verdict(ours, stock),
+    ]
     return "\n".join(lines)
 
 
-def extra_sections(stack: Stack) -> None:
-    """Sections contributed by other parts of the product, run against our live stack."""
-    for module_name, function in (
-        ("scripts.bench_hub", "run_hub_bench"),
-        ("scripts.bench_case_status", "run_case_status_bench"),
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            continue
-        runner = getattr(module, function, None)
-        if runner is not None:
-            print(f"\n## {module_name.removeprefix('scripts.bench_').replace('_', ' ')}")
-            runner(stack)
+def verdict(ours: Measured, stock: Measured) -> str:
+    """The issue's targets: 3x the stock assistant both ways, with no errors."""
+    saturated = ours.peak >= TARGET_RATIO * stock.peak
+    paced = ours.capacity >= TARGET_RATIO * max(stock.capacity, 1)
+    clean = all(r.errors == 0 for r in ours.saturated.values())
+    return (
+        f"Targets (x{TARGET_RATIO:.0f} the stock assistant): saturated throughput "
+        f"{'met' if saturated else 'NOT met'}; human-paced capacity "
+        f"{'met' if paced else 'NOT met'}; saturated errors "
+        f"{'none' if clean else 'SOME (see the table)'}"
+    )
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cores": os.cpu_count(),
+        "load_average": [round(value, 2) for value in os.getloadavg()],
+        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def write_results(ours: Measured, stock: Measured, plan: Plan, quick: bool, before: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS / f"bench-{stamp}{'-quick' if quick else ''}.json"
+    data = {
+        "quick": quick,
+        "plan": plan.__dict__,
+        "machine_before": before,
+        "machine_after": machine(),
+        "p95_limit_ms": P95_LIMIT_MS,
+        "ours": ours.to_json(),
+        "stock": stock.to_json(),
+        "ratios": {
+            "peak_msgs_per_s": round(ours.peak / stock.peak, 2) if stock.peak else None,
+            "capacity": round(ours.capacity / stock.capacity, 2) if stock.capacity else None,
+        },
+    }
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return path
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=15.0, help="load duration per level")
+    parser.add_argument("--quick", action="store_true", help="fewer levels, shorter steps")
+    parser.add_argument("--retrain-stock", action="store_true", help="ignore var/bench/'s model")
     parser.add_argument(
-        "--reuse-model",
-        action="store_true",
-        help="serve models/current.tar.gz instead of training ours again (no training time)",
+        "--no-breakdown", action="store_true", help="skip timing the parts of one message"
     )
     args = parser.parse_args()
+    if not MODEL.exists():
+        print(f"error: no trained model at {MODEL}: run `make train`", file=sys.stderr)
+        return 1
+    plan = Plan.quick() if args.quick else Plan()
+    before = machine()
+    print(f"Machine: {before['cores']} cores, load average {before['load_average']}", flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="assistant-bench-"))
-    ours, stock = Measured("ours"), Measured("stock")
     try:
-        print(f"Training the stock `rasa init` assistant in {workdir} ...", flush=True)
-        stock_dir = stock_project(workdir)
-        stock_model, stock.training_seconds = train(stock_dir, stock_dir / "models")
-        if args.reuse_model:
-            our_model = MODEL
-        else:
-            print("Training ours ...", flush=True)
-            our_model, ours.training_seconds = train(ROOT, workdir / "ours-models")
-        print("Serving and loading the stock assistant ...", flush=True)
-        with serve_stock(stock_dir, stock_model, workdir, stock) as (url, pids):
-            load(url, None, stock, args.seconds, pids)
-        print("Serving and loading ours ...", flush=True)
-        with serve_ours(our_model, workdir, ours) as stack:
-            pids = [process.pid for process in stack.processes]
-            load(stack.rasa_url, stack.token, ours, args.seconds, pids)
-            print(f"\n## REST channel, {args.seconds:.0f} s per level, 2 cores\n")
-            print(report(ours, stock), flush=True)
-            extra_sections(stack)
+        stock = run_stock(workdir, plan, args.retrain_stock)
+        ours = run_ours(plan, not args.no_breakdown)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    print("\n" + report(ours, stock, plan), flush=True)
+    print(f"\nWritten: {write_results(ours, stock, plan, args.quick, before)}", flush=True)
     return 0
 
 
