@@ -14,6 +14,7 @@ import contextlib
 import hmac
 import json
 import logging
+import re
 import time
 from collections import defaultdict, deque
 from pathlib import Path
@@ -38,19 +39,27 @@ CONSOLE_CSP = (
 SIGN_IN_LIMIT = 8
 SIGN_IN_WINDOW = 300.0
 AUTH_TIMEOUT = 10.0
+# The action server's rule for the visitor's address (actions/handoff.py): it goes into the
+# answer's To header, so no line breaks, spaces or markup.
+EMAIL_RE = re.compile(r"[^@\s<>()\[\],;:\"]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
 log = logging.getLogger("handoff")
 
 
 def _bearer(request: Request) -> str:
     header = request.headers.get("Authorization", "")
-    return header[7:].strip() if header.startswith("Bearer ") else ""
+    token = header[7:].strip() if header.startswith("Bearer ") else ""
+    # Tokens are ASCII; other bytes arrive as surrogates that neither hashing nor
+    # compare_digest accept: they are no token at all.
+    return token if token.isascii() else ""
 
 
 def _body(request: Request) -> dict[str, Any]:
     try:
         body = request.json
-    except Exception:  # malformed JSON: Sanic raises InvalidUsage
+        # A lone surrogate ("\ud800") is valid JSON but not text any store can keep.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except Exception:  # malformed JSON (Sanic raises InvalidUsage), or that surrogate
         return {}
     return body if isinstance(body, dict) else {}
 
@@ -232,7 +241,7 @@ def blueprint(handoff_of: Any) -> Blueprint:
         question, email = body.get("question"), body.get("email")
         if not (isinstance(question, str) and question.strip() and len(question) <= 2000):
             return response.json({"error": "question is required"}, status=400)
-        if not (isinstance(email, str) and "@" in email and len(email) <= 254):
+        if not (isinstance(email, str) and len(email) <= 254 and EMAIL_RE.fullmatch(email.strip())):
             return response.json({"error": "a valid e-mail address is required"}, status=400)
         conversation = body.get("conversation_id")
         result = await service(request).service_request(

@@ -45,6 +45,11 @@ def create_app(settings: HubSettings, name: str = "chat_hub") -> Sanic:
     app.config.WEBSOCKET_PING_TIMEOUT = 20
     app.config.FALLBACK_ERROR_FORMAT = "json"
 
+    @app.exception(IsADirectoryError)
+    async def directory_is_no_file(request: Request, _error: Exception) -> HTTPResponse:
+        """/widget/ or /uswds/css/ names a folder: not found, not a server error."""
+        return response.json({"error": "not found"}, status=404)
+
     app.static("/widget", str(WIDGET_DIR), name="widget")
     if USWDS_DIR.is_dir():
         app.static("/uswds", str(USWDS_DIR), name="uswds")

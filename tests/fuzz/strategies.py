@@ -73,8 +73,9 @@ json_scalars = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=False),
+    st.floats(),
     nasty_text,
+    with_surrogates,
 )
 json_values = st.recursive(
     json_scalars,

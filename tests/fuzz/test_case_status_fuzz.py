@@ -10,7 +10,7 @@ import re
 from urllib.parse import quote
 
 import requests
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from scripts.stack import CaseStatusService
@@ -107,6 +107,8 @@ def test_other_methods_and_paths_under_case_status_answer_in_json(
         tail=st.sampled_from(["", "/", "/history", "/../x", "/%2e%2e"]),
         body=odd_bytes,
     )
+    @example(b"GET", "EAC1234567890", "/x", b"")
+    @example(b"POST", "EAC1234567890", "", b"")
     def other(method: bytes, receipt: str, tail: str, body: bytes) -> None:
         target = f"/case-status/{receipt}{tail}".encode("ascii")
         reply = rawhttp.send(case_status.port, method, target, body=body)
@@ -142,6 +144,7 @@ bearer_tokens = st.one_of(
 def test_forged_or_broken_tokens_get_invalid_access_token(case_status: CaseStatusService) -> None:
     @fuzz(120)
     @given(token=bearer_tokens, scheme=st.sampled_from([b"Bearer ", b"bearer ", b"Basic ", b""]))
+    @example(_claims_token({"c": "x", "e": float("inf")}, ""), b"Bearer ")
     def forged(token: str, scheme: bytes) -> None:
         header = scheme + token.encode("utf-8", "surrogatepass")
         reply = rawhttp.send(
@@ -193,6 +196,7 @@ def test_any_token_request_is_refused_politely(case_status: CaseStatusService) -
         content_type=content_types,
         authorization=st.one_of(st.none(), authorization_headers),
     )
+    @example({}, None, b"application/x-www-form-urlencoded", b"Basic \xc3\xa9\xff")
     def token_request(
         form: dict[str, str],
         raw_body: bytes | None,
