@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 CLIENT_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# Half of a surrogate pair: a valid JSON escape ("\ud800") but no character; UTF-8 (the store,
+# the next frame) cannot carry it.
+LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 PAYLOAD_RE = re.compile(r"/[A-Za-z0-9_]{1,80}(?:\{.{0,200}\})?", re.DOTALL)
 LANGUAGES = ("en", "es")
 
@@ -58,8 +61,12 @@ def _language(value: Any) -> str | None:
     return None
 
 
+def _text(value: str) -> str:
+    return LONE_SURROGATE_RE.sub("\ufffd", value)
+
+
 def _short_string(value: Any, limit: int) -> str:
-    return value[:limit] if isinstance(value, str) else ""
+    return _text(value[:limit]) if isinstance(value, str) else ""
 
 
 def parse(raw: str | bytes | None) -> Hello | Message | Ping:
@@ -76,7 +83,7 @@ def parse(raw: str | bytes | None) -> Hello | Message | Ping:
     if kind == "hello":
         token = frame.get("token")
         return Hello(
-            token=token if isinstance(token, str) else None,
+            token=_text(token) if isinstance(token, str) else None,
             page_url=_short_string(frame.get("page_url"), 500),
             page_language=_language(frame.get("page_language")),
             language=_language(frame.get("language")),
@@ -91,7 +98,12 @@ def parse(raw: str | bytes | None) -> Hello | Message | Ping:
             raise BadFrame()
         if payload is not None and not (isinstance(payload, str) and PAYLOAD_RE.fullmatch(payload)):
             raise BadFrame()
-        return Message(client_id, text, payload, _language(frame.get("language")))
+        return Message(
+            client_id,
+            _text(text),
+            _text(payload) if payload is not None else None,
+            _language(frame.get("language")),
+        )
     if kind == "ping":
         return Ping()
     raise BadFrame()

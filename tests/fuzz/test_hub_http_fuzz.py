@@ -9,6 +9,7 @@ import json
 import secrets
 from urllib.parse import quote
 
+import pytest
 import requests
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -18,6 +19,8 @@ from tests.fuzz import rawhttp
 from tests.fuzz.conftest import AGENT, INTERNAL_TOKEN, assert_healthy, fuzz
 from tests.fuzz.strategies import dumps, json_values, nasty_text, odd_bytes, printable_text
 from tests.handoff.support import PASSWORD
+
+pytestmark = pytest.mark.rasa
 
 # Sent in every query string, so that a page repeating the request is recognisable.
 MARK = "fz" + secrets.token_hex(4)

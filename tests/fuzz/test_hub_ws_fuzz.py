@@ -1,0 +1,334 @@
+"""Fuzzing the visitor WebSocket of a real hub in front of the real Rasa: any frame (not JSON,
+JSON of the wrong shape or types, binary, huge, lone surrogates, bidi and zero-width characters,
+markup). The socket answers with a polite error or closes cleanly, the hub stays healthy, a
+normal chat still works, typed text is kept as text, and no visitor sees another's messages."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import secrets
+import sqlite3
+from typing import Any
+
+import jwt
+import pytest
+import websockets
+from hypothesis import example, given
+from hypothesis import strategies as st
+from websockets.exceptions import ConnectionClosed
+
+from privacy import redact_text
+from scripts.stack import HubProcess
+from services.hub import texts
+from services.hub.protocol import BadFrame, Ping, parse
+from tests.fuzz.conftest import assert_healthy, fuzz
+from tests.fuzz.strategies import dumps, json_values, nasty_text, with_surrogates
+
+pytestmark = pytest.mark.rasa
+
+MAX_FRAME = 64 * 1024  # HubSettings.max_frame_bytes
+FRAME_TYPES = {"welcome", "entry", "typing", "error", "pong"}
+# Every key an entry may carry (services/hub/store.py Entry.to_json and bot_entry_data).
+ENTRY_KEYS = {
+    "id", "role", "text", "client_id", "at", "buttons", "custom", "image", "attachment",
+    "payload", "notice",
+}  # fmt: skip
+TAG_RE = re.compile(r"<\s*/?\s*[A-Za-z]")
+TIMEOUT = 60.0
+
+
+async def connect(hub: HubProcess) -> Any:
+    return await websockets.connect(hub.ws_url, origin=hub.url, max_size=None, close_timeout=2)
+
+
+async def hello(ws: Any, token: str | None = None, language: str = "en") -> dict[str, Any]:
+    await ws.send(json.dumps({"type": "hello", "token": token, "page_language": language}))
+    return await until(ws, "welcome")
+
+
+async def until(ws: Any, kind: str) -> dict[str, Any]:
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))
+        if frame["type"] == kind:
+            return frame
+
+
+def is_ping(data: str | bytes) -> bool:
+    try:
+        return isinstance(parse(data), Ping)
+    except BadFrame:
+        return False
+
+
+async def drain(ws: Any, pings: int = 0) -> list[dict[str, Any]]:
+    """Every frame the hub sends up to the answer to our ping: the hub handles a socket's frames
+    in order, so these are all its answers to what was sent before (`pings` of which were
+    pings themselves)."""
+    await ws.send('{"type": "ping"}')
+    frames = []
+    pongs = 0
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))
+        if frame["type"] == "pong":
+            pongs += 1
+            if pongs > pings:
+                return frames
+        frames.append(frame)
+
+
+def assert_polite(frames: list[dict[str, Any]]) -> None:
+    """Only documented frames; every error names a known code and says it in English or
+    Spanish; every entry carries text and known fields only."""
+    for frame in frames:
+        assert frame["type"] in FRAME_TYPES, frame
+        if frame["type"] == "error":
+            assert frame["code"] in texts.TEXTS, frame
+            values = {k: frame[k] for k in ("length", "limit", "seconds") if k in frame}
+            said = {texts.say(frame["code"], language, **values) for language in ("en", "es")}
+            assert frame["text"] in said, frame
+        if frame["type"] == "entry":
+            entry = frame["entry"]
+            assert set(entry) <= ENTRY_KEYS, entry
+            assert entry["text"] is None or isinstance(entry["text"], str)
+            if entry["role"] != "visitor":
+                # The bot and the hub speak plain text: no markup, not even the visitor's.
+                assert not TAG_RE.search(entry["text"] or ""), entry
+
+
+async def normal_chat(hub: HubProcess) -> None:
+    """What any visitor does after the fuzzing: say hello, get the bot's answer."""
+    ws = await connect(hub)
+    try:
+        await hello(ws)
+        await ws.send(json.dumps({"type": "message", "id": "hello-1", "text": "hello"}))
+        entries = [f["entry"] for f in await drain(ws) if f["type"] == "entry"]
+    finally:
+        await ws.close()
+    assert [e["text"] for e in entries if e["role"] == "visitor"] == ["hello"]
+    assert any(e["role"] == "bot" and e["text"] for e in entries), entries
+
+
+def after_fuzzing(hub: HubProcess) -> None:
+    assert_healthy(hub)
+    asyncio.run(normal_chat(hub))
+
+
+# --- frames of every kind
+field_values = st.one_of(json_values, st.just("x"), st.just("/greet"), st.just("en"))
+shaped_frames = st.fixed_dictionaries(
+    {"type": st.one_of(st.sampled_from(["hello", "message", "ping"]), json_values)},
+    optional={
+        key: field_values
+        for key in ("text", "id", "payload", "language", "token", "page_url", "page_language")
+    },
+).map(dumps)
+frames = st.one_of(
+    nasty_text,  # mostly not JSON at all
+    json_values.map(dumps),  # JSON, rarely an object
+    shaped_frames,  # objects with the right keys and wrong values
+    st.binary(max_size=200),
+    st.sampled_from(
+        [
+            "x" * (MAX_FRAME + 1),
+            b"\x00" * (MAX_FRAME + 1),
+            '{"type": "message", "text": "' + "y" * (MAX_FRAME - 10) + '"}',  # fits, too long
+            '{"type": "message", "text": "' + "z" * 5000 + '"}',
+            '{"type": "hello", "token": "' + "a" * 5000 + '"}',
+        ]
+    ),
+)
+
+
+async def send_frames(hub: HubProcess, say_hello: bool, sent: list[str | bytes]) -> None:
+    ws = await connect(hub)
+    try:
+        if say_hello:
+            await hello(ws)
+        for data in sent:
+            await ws.send(data)
+            try:
+                assert_polite(await drain(ws, pings=is_ping(data)))
+            except ConnectionClosed as closed:
+                # Only a frame over the limit may end the chat, and with "message too big".
+                assert len(data) > MAX_FRAME and closed.code == 1009, (closed.code, data[:200])
+                return
+    finally:
+        await ws.close()
+
+
+def test_any_frame_gets_a_polite_answer_or_a_clean_close(hub: HubProcess) -> None:
+    @fuzz(40)
+    @given(say_hello=st.booleans(), sent=st.lists(frames, min_size=1, max_size=4))
+    @example(True, ['{"type": "message", "id": "a1", "text": "hi \\ud800 there"}'])
+    @example(True, ['{"type": "hello", "token": "\\udc00"}'])
+    @example(True, ['{"type": "message", "text": "x", "payload": "/greet{\\"a\\":\\"\\ud800\\"}"}'])
+    def fuzz_frames(say_hello: bool, sent: list[str | bytes]) -> None:
+        asyncio.run(send_frames(hub, say_hello, sent))
+
+    fuzz_frames()
+    after_fuzzing(hub)
+
+
+# --- what a visitor types is kept, and shown, as text
+typed_text = st.one_of(nasty_text, with_surrogates)
+
+
+def stored_texts(hub: HubProcess, conversation_id: str) -> list[str | None]:
+    """The visitor entries as the hub's database holds them."""
+    path = hub.env["HUB_DB_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:
+        rows = db.execute(
+            "SELECT text FROM hub_entries WHERE conversation_id = ? AND role = 'visitor' "
+            "ORDER BY id",
+            (conversation_id,),
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+async def type_and_reload(hub: HubProcess, text: str, language: str) -> None:
+    ws = await connect(hub)
+    try:
+        welcome = await hello(ws, language=language)
+        await ws.send(dumps({"type": "message", "id": secrets.token_hex(8), "text": text}))
+        frames = await drain(ws)
+    finally:
+        await ws.close()
+    assert_polite(frames)
+    expected = redact_text(re.sub("[\ud800-\udfff]", "\ufffd", text).strip())
+    echoes = [
+        f["entry"] for f in frames if f["type"] == "entry" and f["entry"]["role"] == "visitor"
+    ]
+    if not expected or len(expected) > welcome["limits"]["max_chars"]:
+        assert echoes == [] and [f["code"] for f in frames if f["type"] == "error"], frames
+        return
+    # The echo, the history replayed on reconnect and the database all hold exactly what was
+    # typed (masked where it names a receipt): text, never markup turned into anything else.
+    assert [e["text"] for e in echoes] == [expected]
+    reopened = await connect(hub)
+    try:
+        replay = await hello(reopened, token=welcome["token"])
+    finally:
+        await reopened.close()
+    assert replay["resumed"] is True
+    history = replay["history"]
+    assert_polite([{"type": "entry", "entry": entry} for entry in history])
+    assert [e["text"] for e in history if e["role"] == "visitor"] == [expected]
+    claims = jwt.decode(welcome["token"], options={"verify_signature": False})
+    assert stored_texts(hub, claims["cid"]) == [expected]
+
+
+def test_typed_text_is_kept_as_text(hub: HubProcess) -> None:
+    @fuzz(25)
+    @given(text=typed_text, language=st.sampled_from(["en", "es"]))
+    @example("<script>alert(1)</script>", "en")
+    @example("<img src=x onerror=alert(1)>\u202e\u200b", "es")
+    @example("\ud800 hi", "en")
+    def round_trip(text: str, language: str) -> None:
+        asyncio.run(type_and_reload(hub, text, language))
+
+    round_trip()
+    after_fuzzing(hub)
+
+
+# --- two visitors at once never see each other's messages
+async def visitor(hub: HubProcess, mark: str, said: list[str], junk: list[str | bytes]) -> str:
+    """One visitor: messages that all carry `mark`, junk frames between them, then a reload.
+    Returns everything this visitor's sockets received."""
+    received: list[str] = []
+    ws = await connect(hub)
+    try:
+        await ws.send(json.dumps({"type": "hello", "token": None}))
+        for index, text in enumerate(said):
+            await ws.send(
+                dumps({"type": "message", "id": f"{mark}-{index}", "text": f"{mark} {text}"})
+            )
+            if index < len(junk):
+                await ws.send(junk[index])
+        await ws.send('{"type": "ping"}')
+        pongs = 1 + sum(is_ping(frame) for frame in junk[: len(said)])
+        while pongs:
+            raw = await asyncio.wait_for(ws.recv(), TIMEOUT)
+            received.append(raw)
+            pongs -= json.loads(raw)["type"] == "pong"
+        token = next(json.loads(r)["token"] for r in received if '"welcome"' in r)
+    finally:
+        await ws.close()
+    again = await connect(hub)
+    try:
+        received.append(json.dumps(await hello(again, token=token), ensure_ascii=False))
+    finally:
+        await again.close()
+    return "\n".join(received)
+
+
+def test_two_visitors_fuzzing_at_once_see_only_their_own(hub: HubProcess) -> None:
+    said = st.lists(nasty_text.filter(lambda t: len(t) < 900), min_size=1, max_size=2)
+    junk = st.lists(frames.filter(lambda f: len(f) <= MAX_FRAME), max_size=2)
+
+    @fuzz(8)
+    @given(said_a=said, said_b=said, junk_a=junk, junk_b=junk)
+    def both(said_a: list[str], said_b: list[str], junk_a: list, junk_b: list) -> None:
+        mark_a, mark_b = "alpha" + secrets.token_hex(6), "bravo" + secrets.token_hex(6)
+
+        async def run() -> tuple[str, str]:
+            return await asyncio.gather(
+                visitor(hub, mark_a, said_a, junk_a), visitor(hub, mark_b, said_b, junk_b)
+            )
+
+        seen_a, seen_b = asyncio.run(run())
+        assert mark_a in seen_a and mark_b in seen_b
+        assert mark_b not in seen_a and mark_a not in seen_b
+
+    both()
+    after_fuzzing(hub)
+
+
+async def open_with(hub: HubProcess, token: Any) -> dict[str, Any]:
+    ws = await connect(hub)
+    try:
+        await ws.send(dumps({"type": "hello", "token": token}))
+        return await until(ws, "welcome")
+    finally:
+        await ws.close()
+
+
+def test_a_forged_token_never_opens_another_conversation(hub: HubProcess) -> None:
+    mark = "secret" + secrets.token_hex(6)
+
+    async def conversation() -> str:
+        ws = await connect(hub)
+        try:
+            welcome = await hello(ws)
+            await ws.send(json.dumps({"type": "message", "id": "m1", "text": f"{mark} hello"}))
+            await drain(ws)
+        finally:
+            await ws.close()
+        return welcome["token"]
+
+    token = asyncio.run(conversation())
+    secret = hub.env["HUB_SECRET"]
+
+    @fuzz(60)
+    @given(
+        position=st.integers(min_value=0, max_value=len(token) - 1),
+        replacement=st.one_of(st.characters(), st.sampled_from(["", ".", "==", "\ud800"])),
+        extra=st.sampled_from(["", "x", ".", token]),
+    )
+    @example(0, "", "")  # the token itself: the same conversation
+    def forged(position: int, replacement: str, extra: str) -> None:
+        candidate = token[:position] + replacement + token[position + 1 :] + extra
+        welcome = asyncio.run(open_with(hub, candidate))
+        try:
+            claims = jwt.decode(candidate, secret, algorithms=["HS256"])
+        except Exception:  # anything the hub's own check would refuse
+            claims = None
+        original = jwt.decode(token, secret, algorithms=["HS256"])
+        if claims is not None and claims["cid"] == original["cid"]:
+            return  # an equivalent encoding of the same signed token: the same visitor
+        assert welcome["resumed"] is False and welcome["history"] == [], candidate
+        assert mark not in json.dumps(welcome)
+
+    forged()
+    assert_healthy(hub)
