@@ -20,11 +20,12 @@ from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed
 
 from privacy import redact_text
+from privacy.redact import RECEIPT_RE
 from scripts.stack import HubProcess
 from services.hub import texts
 from services.hub.protocol import BadFrame, Ping, parse
 from tests.fuzz.conftest import assert_healthy, fuzz
-from tests.fuzz.strategies import dumps, json_values, nasty_text, with_surrogates
+from tests.fuzz.strategies import dumps, json_values, nasty_text, receipt_like, with_surrogates
 
 pytestmark = pytest.mark.rasa
 
@@ -172,7 +173,9 @@ def test_any_frame_gets_a_polite_answer_or_a_clean_close(hub: HubProcess) -> Non
 
 
 # --- what a visitor types is kept, and shown, as text
-typed_text = st.one_of(nasty_text, with_surrogates)
+typed_text = st.one_of(
+    nasty_text, with_surrogates, st.tuples(nasty_text, receipt_like, nasty_text).map(" ".join)
+)
 
 
 def stored_texts(hub: HubProcess, conversation_id: str) -> list[str | None]:
@@ -217,6 +220,10 @@ async def type_and_reload(hub: HubProcess, text: str, language: str) -> None:
     assert [e["text"] for e in history if e["role"] == "visitor"] == [expected]
     claims = jwt.decode(welcome["token"], options={"verify_signature": False})
     assert stored_texts(hub, claims["cid"]) == [expected]
+    # The hub logs no message text: a receipt number typed is nowhere in its log.
+    for receipt in RECEIPT_RE.finditer(text):
+        digits = re.sub(r"\D", "", receipt.group(0))
+        assert digits not in hub.log.read_text(encoding="utf-8", errors="replace")
 
 
 def test_typed_text_is_kept_as_text(hub: HubProcess) -> None:
@@ -331,4 +338,73 @@ def test_a_forged_token_never_opens_another_conversation(hub: HubProcess) -> Non
         assert mark not in json.dumps(welcome)
 
     forged()
+    assert_healthy(hub)
+
+
+# --- quick-reply payloads that carry hostile entity values to Rasa
+INTENTS = ["greet", "check_case_status", "account_help", "account_choose_type", "faq", "deny"]
+ENTITIES = ["account_type", "receipt_number", "language", "handoff_queue", "account_step"]
+payloads = st.builds(
+    lambda intent, entity, value: f"/{intent}" + json.dumps({entity: value}),
+    st.sampled_from(INTENTS),
+    st.sampled_from(ENTITIES),
+    nasty_text.filter(lambda text: len(json.dumps(text)) < 150),
+)
+
+
+async def press(hub: HubProcess, payload: str) -> None:
+    ws = await connect(hub)
+    try:
+        await hello(ws)
+        await ws.send(json.dumps({"type": "message", "text": "OK", "payload": payload}))
+        frames = await drain(ws)
+    finally:
+        await ws.close()
+    # The bot's answer (or the hub's apology) is text without markup, whatever the entity held.
+    assert_polite(frames)
+    assert any(f["type"] == "entry" and f["entry"]["role"] != "visitor" for f in frames), frames
+
+
+def test_button_payloads_with_hostile_entities_get_plain_answers(hub: HubProcess) -> None:
+    @fuzz(12)
+    @given(payload=payloads)
+    @example('/account_choose_type{"account_type": "<script>alert(1)</script>"}')
+    @example('/check_case_status{"receipt_number": "<img src=x onerror=alert(1)>"}')
+    def quick_reply(payload: str) -> None:
+        asyncio.run(press(hub, payload))
+
+    quick_reply()
+    after_fuzzing(hub)
+
+
+# --- the agent console's WebSocket
+async def console_frames(hub: HubProcess, first: str | bytes, rest: list[str | bytes]) -> None:
+    ws = await websockets.connect(f"ws://127.0.0.1:{hub.port}/console/ws", max_size=None)
+    try:
+        await ws.send(first)
+        reply = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))
+        # No session behind any fuzzed frame: refused, and the socket closed with 4001.
+        assert reply == {"type": "error", "error": "sign in first"}
+        with pytest.raises(ConnectionClosed) as closed:
+            for data in rest:
+                await ws.send(data)
+            await asyncio.wait_for(ws.recv(), TIMEOUT)
+        assert closed.value.code == 4001, closed.value
+    finally:
+        await ws.close()
+
+
+def test_console_socket_refuses_any_frame_without_a_session(hub: HubProcess) -> None:
+    auth_frames = st.one_of(
+        frames.filter(lambda f: len(f) <= MAX_FRAME),
+        st.fixed_dictionaries({"type": st.just("auth"), "token": json_values}).map(dumps),
+    )
+
+    @fuzz(30)
+    @given(first=auth_frames, rest=st.lists(frames.filter(lambda f: len(f) <= 1000), max_size=2))
+    @example('{"type": "auth", "token": "\\ud800"}', [])
+    def console(first: str | bytes, rest: list[str | bytes]) -> None:
+        asyncio.run(console_frames(hub, first, rest))
+
+    console()
     assert_healthy(hub)
