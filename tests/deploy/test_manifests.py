@@ -265,6 +265,8 @@ def test_the_secret_is_a_template_with_every_required_secret() -> None:
     kustomization = yaml.safe_load((KUBERNETES / "kustomization.yaml").read_text())
     assert SECRET_TEMPLATE.name not in kustomization["resources"]
     assert [item for item in resources("Secret")] == [secret]
+    settings = named("ConfigMap", "assistant-settings")["data"]
+    assert not set(settings) & set(secret["stringData"])  # a secret never sits in the ConfigMap
     for item in containers():  # a secret never becomes a literal value in a manifest
         assert not {env["name"] for env in item.spec.get("env", [])} & set(secret["stringData"])
 
