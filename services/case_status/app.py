@@ -156,7 +156,9 @@ def create_app(settings: ServiceSettings, name: str = "case_status") -> Sanic:
             )
         return response.json(tokens.issue(client_id))
 
-    @app.get("/case-status/<receipt_number:str>")
+    # ignore_body=False: Sanic reads a GET's body, if a client sent one, instead of logging
+    # "<Request: GET /case-status/EAC...> body not consumed" with the receipt in full.
+    @app.get("/case-status/<receipt_number:str>", ignore_body=False)
     async def case_status(request: Request, receipt_number: str) -> HTTPResponse:
         client_id = tokens.client_of(_bearer(request))
         if client_id is None:

@@ -82,11 +82,17 @@ def test_any_receipt_in_the_path_gets_a_documented_json_answer(
     auth = [(b"Authorization", b"Bearer " + token.encode())]
 
     @fuzz(150)
-    @given(receipt=receipts, safe=path_safe, query=queries)
-    def lookup(receipt: str, safe: str, query: str) -> None:
+    @given(
+        receipt=receipts,
+        safe=path_safe,
+        query=queries,
+        body=st.one_of(st.just(b""), st.just(b"body"), odd_bytes),
+    )
+    @example("WAC0000000000", "", "", b"body")  # a case that exists, and a body nobody reads
+    def lookup(receipt: str, safe: str, query: str, body: bytes) -> None:
         path = quote(receipt.encode("utf-8", "surrogatepass"), safe=safe)
         target = f"/case-status/{path}{query}".encode("ascii")
-        reply = rawhttp.send(case_status.port, b"GET", target, auth)
+        reply = rawhttp.send(case_status.port, b"GET", target, auth, body)
         body = assert_documented(reply)
         if reply.status == 200:
             assert RECEIPT_RE.match(receipt) and body["case_status"]["receiptNumber"] == receipt
