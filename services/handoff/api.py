@@ -28,6 +28,7 @@ from services.handoff.accounts import authenticate
 from services.handoff.canned import CANNED
 from services.handoff.service import Console, Handoff, Refused
 from services.handoff.store import Account
+from services.hub.protocol import UNSTORABLE_RE
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSOLE_DIR = ROOT / "console"
@@ -54,14 +55,23 @@ def _bearer(request: Request) -> str:
     return token if token.isascii() else ""
 
 
+def _storable(value: Any) -> bool:
+    """No lone surrogate (valid in JSON, not text) and no NUL (PostgreSQL's text refuses it)."""
+    if isinstance(value, str):
+        return not UNSTORABLE_RE.search(value)
+    if isinstance(value, dict):
+        return all(_storable(key) and _storable(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_storable(item) for item in value)
+    return True
+
+
 def _body(request: Request) -> dict[str, Any]:
     try:
         body = request.json
-        # A lone surrogate ("\ud800") is valid JSON but not text any store can keep.
-        json.dumps(body, ensure_ascii=False).encode("utf-8")
-    except Exception:  # malformed JSON (Sanic raises InvalidUsage), or that surrogate
+    except Exception:  # malformed JSON: Sanic raises InvalidUsage
         return {}
-    return body if isinstance(body, dict) else {}
+    return body if isinstance(body, dict) and _storable(body) else {}
 
 
 def _refused(error: Refused) -> HTTPResponse:

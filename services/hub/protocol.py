@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 CLIENT_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-# Half of a surrogate pair: a valid JSON escape ("\ud800") but no character; UTF-8 (the store,
-# the next frame) cannot carry it.
-LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+# Half of a surrogate pair is a valid JSON escape ("\ud800") but no character: UTF-8 (the store,
+# the next frame) cannot carry it. PostgreSQL's text cannot hold NUL ("\u0000") either.
+UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
 PAYLOAD_RE = re.compile(r"/[A-Za-z0-9_]{1,80}(?:\{.{0,200}\})?", re.DOTALL)
 LANGUAGES = ("en", "es")
 
@@ -62,7 +62,7 @@ def _language(value: Any) -> str | None:
 
 
 def _text(value: str) -> str:
-    return LONE_SURROGATE_RE.sub("\ufffd", value)
+    return UNSTORABLE_RE.sub("\ufffd", value)
 
 
 def _short_string(value: Any, limit: int) -> str:

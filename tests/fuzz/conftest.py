@@ -3,6 +3,7 @@ hub (with the handoff mounted, a console account and a mailbox) in front of the 
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,14 +62,16 @@ def mailbox() -> Iterator[Mailbox]:
         box.stop()
 
 
-@pytest.fixture(scope="module")
-def hub(stack: Stack, mailbox: Mailbox) -> Iterator[HubProcess]:
-    """The hub as `make run` starts it, with the internal API on and live chat always open."""
+@contextlib.contextmanager
+def fuzz_hub(stack: Stack, mailbox: Mailbox, db_url: str | None = None) -> Iterator[HubProcess]:
+    """The hub as `make run` starts it, with the internal API on, live chat always open and
+    an agent account; on its own SQLite file unless `db_url` names another database."""
     extra = {
         **ALWAYS_OPEN,
         "HUB_INTERNAL_TOKEN": INTERNAL_TOKEN,
         "HANDOFF_SMTP_PORT": str(mailbox.port),
         "HUB_MESSAGES_PER_MINUTE": "100000",
+        **({"HUB_DB_URL": db_url} if db_url else {}),
     }
     running = start_hub(stack, extra)
     try:
@@ -76,6 +79,12 @@ def hub(stack: Stack, mailbox: Mailbox) -> Iterator[HubProcess]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def hub(stack: Stack, mailbox: Mailbox) -> Iterator[HubProcess]:
+    with fuzz_hub(stack, mailbox) as running:
+        yield running
 
 
 def assert_healthy(hub: HubProcess) -> None:

@@ -9,11 +9,11 @@ import asyncio
 import json
 import re
 import secrets
-import sqlite3
 from typing import Any
 
 import jwt
 import pytest
+import sqlalchemy as sa
 import websockets
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -179,14 +179,19 @@ typed_text = st.one_of(
 
 
 def stored_texts(hub: HubProcess, conversation_id: str) -> list[str | None]:
-    """The visitor entries as the hub's database holds them."""
-    path = hub.env["HUB_DB_URL"].removeprefix("sqlite:///")
-    with sqlite3.connect(path) as db:
-        rows = db.execute(
-            "SELECT text FROM hub_entries WHERE conversation_id = ? AND role = 'visitor' "
-            "ORDER BY id",
-            (conversation_id,),
-        ).fetchall()
+    """The visitor entries as the hub's database (SQLite or PostgreSQL) holds them."""
+    engine = sa.create_engine(hub.env["HUB_DB_URL"])
+    try:
+        with engine.connect() as db:
+            rows = db.execute(
+                sa.text(
+                    "SELECT text FROM hub_entries WHERE conversation_id = :id "
+                    "AND role = 'visitor' ORDER BY id"
+                ),
+                {"id": conversation_id},
+            ).all()
+    finally:
+        engine.dispose()
     return [row[0] for row in rows]
 
 
@@ -199,7 +204,7 @@ async def type_and_reload(hub: HubProcess, text: str, language: str) -> None:
     finally:
         await ws.close()
     assert_polite(frames)
-    expected = redact_text(re.sub("[\ud800-\udfff]", "\ufffd", text).strip())
+    expected = redact_text(re.sub("[\x00\ud800-\udfff]", "\ufffd", text).strip())
     echoes = [
         f["entry"] for f in frames if f["type"] == "entry" and f["entry"]["role"] == "visitor"
     ]
