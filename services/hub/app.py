@@ -76,6 +76,17 @@ def create_app(settings: HubSettings, name: str = "chat_hub") -> Sanic:
             return response.json({"error": "origin not allowed"}, status=403)
         return None
 
+    @app.middleware("request")
+    async def refuse_what_sanic_fails_on(request: Request) -> HTTPResponse | None:
+        """Two requests Sanic answers with 500: a NUL in a static file's path, and a plain
+        GET (no upgrade) of a WebSocket route."""
+        if "%00" in request.path:
+            return response.json({"error": "not found"}, status=404)
+        upgrade = request.headers.get("upgrade", "").lower()
+        if request.path in ("/ws", "/console/ws") and upgrade != "websocket":
+            return response.json({"error": "WebSocket only"}, status=426)
+        return None
+
     @app.middleware("response")
     async def security_headers(request: Request, reply: HTTPResponse) -> None:
         if reply is None:

@@ -4,6 +4,7 @@ hub (with the handoff mounted, a console account and a mailbox) in front of the 
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,9 +32,13 @@ INTERNAL_TOKEN = "fuzz-internal-" + secrets.token_urlsafe(16)
 AGENT = "fuzzagent"
 
 
+# FUZZ_SCALE=10 runs ten times as many examples: a longer campaign than the test suite's.
+SCALE = float(os.environ.get("FUZZ_SCALE") or 1)
+
+
 def fuzz(examples: int) -> settings:
     """FUZZ with a number of examples sized to what one example costs."""
-    return settings(FUZZ, max_examples=examples)
+    return settings(FUZZ, max_examples=max(1, round(examples * SCALE)))
 
 
 @pytest.fixture(scope="module")

@@ -113,7 +113,8 @@ content_types = st.sampled_from(
 )
 origins = st.one_of(
     st.none(),
-    st.sampled_from([b"null", b"http://evil.example", b"http://127.0.0.1", b"file://"]),
+    # SELF: the hub's own origin, the one page allowed to open the visitor socket.
+    st.sampled_from([b"SELF", b"null", b"http://evil.example", b"http://127.0.0.1", b"file://"]),
     odd_bytes,
 )
 query_strings = st.one_of(
@@ -156,6 +157,9 @@ def test_every_route_survives_any_request(hub: HubProcess) -> None:
     @example(b"POST", "/internal/handoff", "", b"", None, None, "junk", b"\xc3\xa9")
     @example(b"GET", "/widget/", "", b"", None, None, "none", b"")
     @example(b"GET", "/uswds/css/", "", b"", None, None, "none", b"")
+    @example(b"GET", "/widget/%00", "", b"", None, None, "none", b"")
+    @example(b"GET", "/console/ws", "", b"", None, None, "none", b"")
+    @example(b"GET", "/ws", "", b"", None, b"SELF", "none", b"")
     @example(
         b"POST",
         "/internal/service_requests",
@@ -179,7 +183,9 @@ def test_every_route_survives_any_request(hub: HubProcess) -> None:
         headers: list[tuple[bytes, bytes]] = []
         if content_type is not None:
             headers.append((b"Content-Type", content_type))
-        if origin is not None:
+        if origin == b"SELF":
+            headers.append((b"Origin", hub.url.encode()))
+        elif origin is not None:
             headers.append((b"Origin", origin.replace(b"\r", b"").replace(b"\n", b"")))
         # Signing out would end the session the other examples use: never with the real one.
         if credential == "session" and "sign-out" not in route:
