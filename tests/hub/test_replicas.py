@@ -36,7 +36,7 @@ from tests.hub.support import Chat
 pytestmark = pytest.mark.rasa
 
 REDIS_URL = "redis://127.0.0.1:6379/11"
-PER_MINUTE = 5
+PER_MINUTE = 6
 
 
 @dataclass
