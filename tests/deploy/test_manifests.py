@@ -154,6 +154,33 @@ def test_only_the_hub_is_exposed() -> None:
         assert all("hostPort" not in port for port in item.spec["ports"])
 
 
+# Who calls whom (docs/architecture.md): the callers each process must admit, and no others.
+CALLERS = {
+    "hub": {"namespace ingress-nginx", "actions"},
+    "rasa": {"hub"},
+    "actions": {"rasa"},
+    "case-status": {"actions"},
+}
+
+
+def test_network_policies_admit_only_each_process_callers() -> None:
+    admitted: dict[str, set[str]] = {}
+    for policy in resources("NetworkPolicy"):
+        target = policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+        assert policy["spec"]["policyTypes"] == ["Ingress"]  # egress to the stores stays open
+        for rule in policy["spec"]["ingress"]:
+            assert [port["port"] for port in rule["ports"]] == ["http"]
+            for peer in rule["from"]:
+                if "namespaceSelector" in peer:
+                    labels = peer["namespaceSelector"]["matchLabels"]
+                    caller = f"namespace {labels['kubernetes.io/metadata.name']}"
+                else:
+                    caller = peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+                admitted.setdefault(target, set()).add(caller)
+    assert admitted == CALLERS
+    assert set(CALLERS) == {item["metadata"]["name"] for item in resources("Deployment")}
+
+
 def test_the_ingress_keeps_websockets_open() -> None:
     """ingress-nginx closes a proxied connection idle for 60 s by default; chats idle longer."""
     ingress = named("Ingress", "hub")
