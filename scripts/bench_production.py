@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import secrets
+import sys
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -24,6 +25,7 @@ import websockets
 
 from scripts.loadgen import Script, Turn
 from scripts.production import Production, running_production
+from scripts.stack import ROOT
 from services.case_status.seed import SANDBOX_WITH_HISTORY, SANDBOX_WITHOUT_HISTORY
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
@@ -169,18 +171,19 @@ def _flush_redis(numbers: list[int]) -> None:
         client.close()
 
 
-def _drop_databases(names: list[str]) -> None:
+def _each_database(statement: str, names: list[str]) -> None:
+    """Run CREATE/DROP DATABASE for each name (outside a transaction, as PostgreSQL needs)."""
     import psycopg2
     from psycopg2 import sql
 
     connection = psycopg2.connect(f"{POSTGRES}/postgres")
     connection.autocommit = True
-    with connection.cursor() as cursor:
-        for name in names:
-            cursor.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-    connection.close()
+    try:
+        with connection.cursor() as cursor:
+            for name in names:
+                cursor.execute(sql.SQL(statement).format(sql.Identifier(name)))
+    finally:
+        connection.close()
 
 
 class _Stores:
@@ -200,6 +203,8 @@ def bench_overrides(databases: dict[str, str], redis_numbers: list[int]) -> dict
     live chat back to its real hours (nobody signs in to the console anyway, so a request for a
     person ends in "leave a question") and the guards against abuse lifted (messages per minute,
     lookups per conversation): the bench measures speed."""
+    if str(ROOT) not in sys.path:  # the tests package is not installed, only the product
+        sys.path.insert(0, str(ROOT))
     from tests.production.conftest import production_overrides
 
     stores = _Stores(databases, redis_numbers)
@@ -223,10 +228,11 @@ def running_bench_production() -> Iterator[Production]:
     stamp = secrets.token_hex(4)
     databases = {name: f"bench_{stamp}_{name}" for name in ("tracker", "hub", "case_status")}
     redis_numbers = _empty_redis_databases(3)
+    names = list(databases.values())
     try:
-        # running_production creates the databases it is given (scripts/production.py).
+        _each_database("CREATE DATABASE {}", names)
         with running_production(bench_overrides(databases, redis_numbers)) as production:
             yield production
     finally:
-        _drop_databases(list(databases.values()))
+        _each_database("DROP DATABASE IF EXISTS {} WITH (FORCE)", names)
         _flush_redis(redis_numbers)
