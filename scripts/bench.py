@@ -266,12 +266,16 @@ def run_ours(plan: Plan, with_breakdown: bool) -> Measured:
         asyncio.run(_measure(measured, opener_for, our_script, plan))
         measured.memory_mb = sum(resident_memory_mb(pid) for pid in production.pids())
         if with_breakdown:
-            parts = breakdown(
-                production, our_script, measured.saturated.get(1), plan.breakdown_seconds
-            )
-            measured.extra["breakdown"] = parts
-            print("\n## Where one message's time goes in ours (one conversation)\n")
-            print(report(parts), flush=True)
+            try:
+                parts = breakdown(
+                    production, our_script, measured.saturated.get(1), plan.breakdown_seconds
+                )
+            except Exception as error:  # the figures above are still worth writing
+                print(f"  (no breakdown: {error!r})", flush=True)
+            else:
+                measured.extra["breakdown"] = parts
+                print("\n## Where one message's time goes in ours (one conversation)\n")
+                print(report(parts), flush=True)
     return measured
 
 
