@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import json
 import secrets
-import sys
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -24,8 +23,7 @@ from typing import Any
 import websockets
 
 from scripts.loadgen import Script, Turn
-from scripts.production import Production, running_production
-from scripts.stack import ROOT
+from scripts.production import Production, isolated_settings, running_production
 from services.case_status.seed import SANDBOX_WITH_HISTORY, SANDBOX_WITHOUT_HISTORY
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
@@ -203,12 +201,8 @@ def bench_overrides(databases: dict[str, str], redis_numbers: list[int]) -> dict
     live chat back to its real hours (nobody signs in to the console anyway, so a request for a
     person ends in "leave a question") and the guards against abuse lifted (messages per minute,
     lookups per conversation): the bench measures speed."""
-    if str(ROOT) not in sys.path:  # the tests package is not installed, only the product
-        sys.path.insert(0, str(ROOT))
-    from tests.production.conftest import production_overrides
-
     stores = _Stores(databases, redis_numbers)
-    overrides = production_overrides(stores, stores)  # type: ignore[arg-type]
+    overrides = isolated_settings(stores, stores)
     for name in ("HANDOFF_HOURS", "HANDOFF_FEDERAL_HOLIDAYS"):
         overrides.pop(name, None)
     return {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import shlex
 import shutil
 import subprocess
@@ -19,14 +20,21 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from scripts.preflight import read_env
-from scripts.stack import BIN, MODEL, ROOT, spawn, stop, wait_for, write_endpoints
+from scripts.stack import BIN, MODEL, ROOT, free_port, spawn, stop, wait_for, write_endpoints
 
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
 # Where `make prod` writes its files (the tests point it elsewhere).
 PROD_DIR = Path(os.environ.get("PRODUCTION_RUN_DIR") or ROOT / "var" / "prod")
+
+
+class StoreServer(Protocol):
+    """A Redis or PostgreSQL server that names its databases' URLs."""
+
+    def url(self, name: Any) -> str: ...
 
 
 def production_settings(overrides: dict[str, str] | None = None) -> dict[str, str]:
@@ -246,13 +254,16 @@ def ensure_databases(settings: dict[str, str]) -> list[str]:
         database = parsed.path.lstrip("/")
         admin = parsed._replace(path="/postgres").geturl()
         connection = psycopg2.connect(admin)
+        # CREATE DATABASE cannot run in a transaction: autocommit, and no `with connection`.
         connection.autocommit = True
-        with connection, connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
-            if cursor.fetchone() is None:
-                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-                created.append(database)
-        connection.close()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
+                if cursor.fetchone() is None:
+                    cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+                    created.append(database)
+        finally:
+            connection.close()
     return created
 
 
@@ -265,6 +276,39 @@ def prepare(settings: dict[str, str], workdir: Path) -> list[ProcessSpec]:
     (workdir / "nginx.conf").write_text(nginx_conf(settings, workdir), encoding="utf-8")
     ensure_databases(settings)
     return plan(settings, workdir)
+
+
+def isolated_settings(redis: StoreServer, postgres: StoreServer) -> dict[str, str]:
+    """Overrides for a second production plan beside anything running: free ports, fresh
+    secrets, and the stores of `redis` (`url(db)`) and `postgres` (`url(database)`). The fault
+    tests and the bench use it."""
+    hub_port, case_port = free_port(), free_port()
+    return {
+        "RASA_PORT": str(free_port()),
+        "HUB_PORT": str(hub_port),
+        "ACTION_SERVER_PORT": str(free_port()),
+        "CASE_STATUS_PORT": str(case_port),
+        "RASA_REPLICA_PORTS": f"{free_port()},{free_port()}",
+        "HUB_REPLICA_PORTS": f"{free_port()},{free_port()}",
+        "CASE_STATUS_URL": f"http://127.0.0.1:{case_port}",
+        "HUB_INTERNAL_URL": f"http://127.0.0.1:{hub_port}",
+        "HUB_ALLOWED_ORIGINS": f"http://127.0.0.1:{hub_port}",
+        "TRACKER_STORE_URL": postgres.url("tracker"),
+        "HUB_DB_URL": postgres.url("hub"),
+        "CASE_STATUS_DB_URL": postgres.url("case_status"),
+        "LOCK_STORE_URL": redis.url(0),
+        "HUB_BUS_URL": redis.url(1),
+        "CASE_STATUS_LIMITS_URL": redis.url(2),
+        "RASA_TOKEN": secrets.token_urlsafe(24),
+        "HUB_SECRET": secrets.token_urlsafe(32),
+        "HUB_INTERNAL_TOKEN": secrets.token_urlsafe(24),
+        "CASE_STATUS_CLIENT_ID": f"prod-{secrets.token_hex(4)}",
+        "CASE_STATUS_CLIENT_SECRET": secrets.token_urlsafe(24),
+        # Live chat open at any hour, so the handoff can be tested whenever the suite runs.
+        "HANDOFF_HOURS": "Mon-Sun 00:00-24:00",
+        "HANDOFF_FEDERAL_HOLIDAYS": "false",
+        "HUB_MESSAGES_PER_MINUTE": "120",
+    }
 
 
 # --- started process by process (fault tests, bench)

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from scripts.production import isolated_settings
 from scripts.stack import ROOT, port_in_use, wait_for
 from tests.hub.support import Chat
-from tests.production.conftest import production_overrides
 from tests.production.servers import PrivatePostgres, PrivateRedis
 
 pytestmark = pytest.mark.rasa
@@ -33,7 +33,10 @@ class Started:
 def test_make_prod_serves_visitors_through_nginx_and_stops_on_ctrl_c(
     tmp_path: Path, redis_server: PrivateRedis, postgres_server: PrivatePostgres
 ) -> None:
-    settings = production_overrides(redis_server, postgres_server)
+    settings = isolated_settings(redis_server, postgres_server)
+    # Databases that do not exist yet: `make prod` creates them.
+    for name, database in (("TRACKER_STORE_URL", "new_tracker"), ("HUB_DB_URL", "new_hub")):
+        settings[name] = postgres_server.url(database)
     env = {**os.environ, **settings, "PRODUCTION_RUN_DIR": str(tmp_path)}
     command = [sys.executable, "-m", "scripts.production"]
     process = subprocess.Popen(
