@@ -156,7 +156,9 @@ def plan(settings: dict[str, str], workdir: Path) -> list[ProcessSpec]:
 def nginx_conf(settings: dict[str, str], workdir: Path) -> str:
     """The load balancer: visitors to the hubs (WebSockets included), the hubs to Rasa."""
     hubs = "\n".join(
-        f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=3s;"
+        # max_fails=0: never set a hub aside; one that is restarting refuses at once and nginx
+        # goes on to the next, and it gets traffic again the moment it is back.
+        f"        server 127.0.0.1:{port} max_fails=0;"
         for port in _ports(settings, "HUB_REPLICA_PORTS")
     )
     rasas = "\n".join(

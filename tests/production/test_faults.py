@@ -14,6 +14,7 @@ from typing import Any
 import psycopg2
 import pytest
 import requests
+import websockets
 
 from scripts.production import Production
 from tests.handoff.support import ConsoleClient, ConsoleSocket, create_account
@@ -40,6 +41,17 @@ def notices(entries: list[dict[str, Any]]) -> list[str]:
 
 async def say_payload(chat: Chat, payload: str) -> list[dict[str, Any]]:
     return await chat.say(payload.lstrip("/").replace("_", " "), payload=payload)
+
+
+async def reconnect(production: Production, token: str) -> Chat:
+    """What the widget does when its socket drops: try again for a while."""
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            return await Chat.open(production, token=token)
+        except (OSError, websockets.exceptions.InvalidStatusCode):
+            assert time.monotonic() < deadline, "no hub took the visitor back"
+            await asyncio.sleep(0.5)
 
 
 async def say_to_agent(chat: Chat, text: str) -> None:
@@ -132,10 +144,10 @@ async def test_restarting_each_hub_keeps_visitors_and_the_agent_with_their_histo
         sent_by_visitor += 1
 
         production.stop(hub)  # connections on it drop; nginx sends new ones to the other hub
-        visitor = await Chat.open(production, token=visitor.token)
+        visitor = await reconnect(production, visitor.token)
         await agent_socket.close()
         agent_socket = await ConsoleSocket.open(production, console.token)  # type: ignore[arg-type]
-        bystanders = [await Chat.open(production, token=chat.token) for chat in bystanders]
+        bystanders = [await reconnect(production, chat.token) for chat in bystanders]
         for chat in bystanders:
             assert not notices(await say_payload(chat, "/thank_you"))
         production.start(hub)
@@ -160,7 +172,7 @@ async def test_restarting_each_hub_keeps_visitors_and_the_agent_with_their_histo
         "visitor after restarts",
     ]
     for chat in bystanders:
-        assert_each_message_answered_once(await history(production, chat), 3)
+        assert_each_message_answered_once(await history(production, chat), 2)  # one per restart
         await chat.close()
     await visitor.close()
     await agent_socket.close()
