@@ -23,6 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from services.hub import texts
 from services.hub.bus import LocalBus
 from services.hub.limits import make_limiter
@@ -207,6 +209,18 @@ class Hub:
                 limit=limit,
             )
             return
+        try:
+            await self._receive_checked(visitor, message, text)
+        except SQLAlchemyError as error:
+            # The database is down: say so and keep the socket; the widget puts the text back
+            # in the input box, and the next message works as soon as the database is back.
+            log.warning("transcript store unavailable: %s", type(error).__name__)
+            await self.error(
+                visitor.socket, "store_unavailable", language, client_id=message.client_id
+            )
+
+    async def _receive_checked(self, visitor: Visitor, message: Message, text: str) -> None:
+        language = visitor.speaks
         conversation_id = visitor.session.conversation_id
         room = self._rooms.setdefault(conversation_id, _Room())
         async with room.lock:

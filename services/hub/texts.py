@@ -38,6 +38,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "The chat could not read that message. Please reload the page and try again.",
         "es": "El chat no pudo leer ese mensaje. Vuelva a cargar la página e inténtelo de nuevo.",
     },
+    "store_unavailable": {
+        "en": (
+            "Sorry, the chat can't take messages right now, so yours was not sent. Please try "
+            "again in a minute. If you need help today, you can call the USCIS Contact Center "
+            "at 800-375-5283."
+        ),
+        "es": (
+            "Lo siento, el chat no puede recibir mensajes en este momento, así que el suyo no se "
+            "envió. Inténtelo de nuevo en un minuto. Si necesita ayuda hoy, puede llamar al "
+            "Centro de Contacto de USCIS al 800-375-5283."
+        ),
+    },
     "hello_first": {
         "en": "The chat is still connecting. Please try again in a moment.",
         "es": "El chat todavía se está conectando. Inténtelo de nuevo en un momento.",
