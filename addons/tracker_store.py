@@ -57,4 +57,10 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
         for event in super()._additional_events(session, tracker):
-            yield Event.from_parameters(redact_value(event.as_dict()))
+            data = event.as_dict()
+            redacted = redact_value(data)
+            if isinstance(data.get("message_id"), str):
+                # The hub's id for the message ("hub-<n>") is no personal data, and the REST
+                # channel looks it up to answer a resent message once (addons/channels.py).
+                redacted["message_id"] = data["message_id"]
+            yield Event.from_parameters(redacted)

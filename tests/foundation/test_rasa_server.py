@@ -93,9 +93,12 @@ def _titles(messages: list[dict]) -> list[str]:
     return [button["title"] for message in messages for button in message.get("buttons", [])]
 
 
-def test_gibberish_starts_the_fallback_instead_of_a_guess(stack: Stack) -> None:
+def test_gibberish_gets_no_guessed_answer(stack: Stack) -> None:
+    # Either the fallback ("did you mean …?") or the polite out-of-scope answer: never a topic.
     first = texts(stack.send(new_sender(), "blorf quantum zebra"))
-    assert "Did you mean" in first or "say it another way" in first
+    assert any(
+        cue in first for cue in ("Did you mean", "say it another way", "outside what I can help")
+    ), first
 
 
 def test_two_stage_fallback_confirms_then_rephrases_then_offers_routes(stack: Stack) -> None:
