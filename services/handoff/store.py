@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from privacy import redact_text
-from services.hub.store import create_db_engine
+from services.hub.store import create_db_engine, create_tables
 
 ROLES = ("agent", "supervisor")
 QUEUES = ("tier_1", "tier_2", "technical_help_desk", "supervisor")
@@ -235,7 +235,7 @@ def _request(row: Any) -> ServiceRequest:
 class HandoffStore:
     def __init__(self, url: str) -> None:
         self.engine = create_db_engine(url)
-        metadata.create_all(self.engine)
+        create_tables(metadata, self.engine)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -124,10 +124,21 @@ def create_db_engine(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
+def create_tables(tables: sa.MetaData, engine: Engine) -> None:
+    """Create missing tables; on PostgreSQL under an advisory lock, since hub replicas starting
+    together on a fresh database would otherwise race to create the same tables."""
+    if engine.dialect.name != "postgresql":
+        tables.create_all(engine)
+        return
+    with engine.begin() as connection:
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(7270501)"))
+        tables.create_all(connection)
+
+
 class TranscriptStore:
     def __init__(self, url: str) -> None:
         self.engine = create_db_engine(url)
-        metadata.create_all(self.engine)
+        create_tables(metadata, self.engine)
 
     def close(self) -> None:
         self.engine.dispose()

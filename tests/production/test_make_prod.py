@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -55,7 +56,10 @@ def test_make_prod_serves_visitors_through_nginx_and_stops_on_ctrl_c(
         assert f"http://127.0.0.1:{settings['HUB_PORT']}/" in printed, printed
         assert "2 Rasa and 2 hub replicas behind nginx" in printed
         rasa = f"http://127.0.0.1:{settings['RASA_PORT']}"
-        wait_for(f"{rasa}/status?token={settings['RASA_TOKEN']}", timeout=300, process=process)
+        try:
+            wait_for(f"{rasa}/status?token={settings['RASA_TOKEN']}", timeout=300, process=process)
+        except RuntimeError as error:  # say which process stopped honcho, from its own output
+            raise AssertionError("".join(output)[-4000:]) from error
         page = requests.get(f"http://127.0.0.1:{settings['HUB_PORT']}/", timeout=10)
         assert page.status_code == 200 and "<script" in page.text
 
@@ -69,7 +73,8 @@ def test_make_prod_serves_visitors_through_nginx_and_stops_on_ctrl_c(
         # The secrets honcho was given are readable by their owner only.
         assert (tmp_path / "settings.env").stat().st_mode & 0o077 == 0
     finally:
-        os.killpg(process.pid, signal.SIGINT)
+        with contextlib.suppress(ProcessLookupError):  # honcho may have stopped already
+            os.killpg(process.pid, signal.SIGINT)
         try:
             process.wait(timeout=60)
         finally:
