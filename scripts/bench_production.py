@@ -170,7 +170,7 @@ def _flush_redis(numbers: list[int]) -> None:
 
 
 def _each_database(statement: str, names: list[str]) -> None:
-    """Run CREATE/DROP DATABASE for each name (outside a transaction, as PostgreSQL needs)."""
+    """Run DROP DATABASE for each name (outside a transaction, as PostgreSQL needs)."""
     import psycopg2
     from psycopg2 import sql
 
@@ -224,7 +224,7 @@ def running_bench_production() -> Iterator[Production]:
     redis_numbers = _empty_redis_databases(3)
     names = list(databases.values())
     try:
-        _each_database("CREATE DATABASE {}", names)
+        # running_production creates the databases (scripts/production.ensure_databases).
         with running_production(bench_overrides(databases, redis_numbers)) as production:
             yield production
     finally:

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import shutil
-import socket
-import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -32,6 +29,7 @@ from tests.handoff.support import (
     fresh_postgres,
 )
 from tests.hub.support import Chat
+from tests.production.servers import PrivateRedis
 
 pytestmark = pytest.mark.rasa
 
@@ -206,49 +204,10 @@ def notice(name: str) -> Callable[[dict[str, Any]], bool]:
     return lambda f: f["type"] == "entry" and f["entry"].get("notice") == name
 
 
-# --- Redis goes away and comes back
-class PrivateRedis:
-    """A Redis server of this test's own (the machine's one must not be stopped) that the
-    test stops and starts again on the same port."""
-
-    def __init__(self, binary: str) -> None:
-        self.binary = binary
-        self.port = free_port()
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-        self.process = subprocess.Popen(
-            [*args, "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        wait_until(self.answers, "the private Redis did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
-
-    def answers(self) -> bool:
-        with (
-            contextlib.suppress(OSError),
-            socket.create_connection(("127.0.0.1", self.port), timeout=1) as link,
-        ):
-            link.sendall(b"PING\r\n")
-            return link.recv(16).startswith(b"+PONG")
-        return False
-
-
+# --- Redis goes away and comes back (a server of the test's own: the machine's must keep running)
 @pytest.fixture
 def private_redis() -> Iterator[PrivateRedis]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed")
-    redis = PrivateRedis(binary)
+    redis = PrivateRedis()
     redis.start()
     try:
         yield redis
@@ -263,7 +222,7 @@ def bus_state(hub: HubProcess) -> str:
 async def test_without_redis_each_hub_serves_its_own_tabs_and_catches_up_after(
     replicas: Replicas, private_redis: PrivateRedis
 ) -> None:
-    env = replica_env(replicas.db_url, private_redis.url, secrets.token_urlsafe(32))
+    env = replica_env(replicas.db_url, private_redis.url(0), secrets.token_urlsafe(32))
     with two_hubs(replicas.stack, env) as (c, d):
         tab_c = await Chat.open(c)
         tab_d = await Chat.open(d, token=tab_c.token)
