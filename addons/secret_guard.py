@@ -2,9 +2,9 @@
 
 A visitor stuck at a sign-in page may paste a password or a verification code. Whether a message
 looks like one is a pattern question (privacy.looks_like_secret), which a statistical classifier
-answers poorly for strings it has never seen. This component runs after DIET and before the
-FallbackClassifier: a message that looks like a secret gets `share_secret` (the assistant then
-says not to share it, data/account/rules.yml); a message that does not can never keep
+answers poorly for strings it has never seen. This component runs after the intent classifier
+and before the FallbackClassifier: a message that looks like a secret gets `share_secret` (the
+assistant then says not to share it, data/account/rules.yml); a message that does not can never keep
 `share_secret`, its next-ranked intent takes over and the FallbackClassifier judges that one.
 The text itself is never stored: the tracker store hides it (privacy.redact_text).
 """

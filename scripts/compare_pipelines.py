@@ -1,13 +1,15 @@
 """Compare NLU pipelines on the held-out questions in tests/nlu/ and print a table.
 
-Candidates (each with word and character n-gram count vectors, DIET and the FAQ response
-selector, as in config.yml):
-  whitespace  WhitespaceTokenizer: the pipeline in config.yml
-  spacy       a blank spaCy pipeline built here, whose lookup lemmatizer knows English and
-              Spanish lemmas (spacy-lookups-data); no pretrained model is downloaded
+Candidates (the same SecretGuard and FallbackClassifier after each):
+  linear      the pipeline in config.yml: one calibrated linear SVM over TF-IDF word and letter
+              n-grams for intents and topics (addons/linear_classifier.py)
+  diet        whitespace tokens, word and character count vectors, DIETClassifier and the FAQ
+              ResponseSelector (the pipeline used before 2026-11-25, as it was then)
+  diet-spacy  the same with a blank spaCy pipeline built here, whose lookup lemmatizer knows
+              English and Spanish lemmas (spacy-lookups-data); no pretrained model is downloaded
 
-Usage: python -m scripts.compare_pipelines [--epochs N]. Results go into docs/nlu-pipeline.md
-by hand, with the date and the data they were measured on.
+Usage: python -m scripts.compare_pipelines [--only NAME ...] [--epochs N]. Results go into
+docs/nlu-pipeline.md by hand, with the date and the data they were measured on.
 """
 
 from __future__ import annotations
@@ -46,16 +48,44 @@ def build_spacy_pipeline(target: Path = SPACY_PIPELINE_DIR) -> Path:
     return target
 
 
+# The DIET pipeline as config.yml had it until 2026-11-25 (docs/nlu-pipeline.md).
+DIET_PIPELINE: list[dict] = [
+    {"name": "WhitespaceTokenizer"},
+    {"name": "RegexFeaturizer"},
+    {"name": "LexicalSyntacticFeaturizer"},
+    {"name": "CountVectorsFeaturizer"},
+    {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "min_ngram": 1, "max_ngram": 4},
+    {
+        "name": "DIETClassifier",
+        "epochs": 60,
+        "number_of_transformer_layers": 0,
+        "constrain_similarities": True,
+        "entity_recognition": False,
+    },
+    {
+        "name": "ResponseSelector",
+        "retrieval_intent": "faq",
+        "epochs": 100,
+        "dense_dimension": {"text": 128, "label": 20},
+        "concat_dimension": {"text": 128, "label": 20},
+        "constrain_similarities": True,
+    },
+]
+CLASSIFIERS = {"addons.linear_classifier.LinearIntentClassifier"}
+
+
 def candidate_configs() -> dict[str, dict]:
     base = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
-    whitespace = copy.deepcopy(base)
-    spacy_config = copy.deepcopy(base)
-    spacy_config["pipeline"] = [
+    # What every candidate shares: the steps after the classifier (SecretGuard, fallback).
+    after = [step for step in base["pipeline"] if step["name"] not in CLASSIFIERS]
+    diet = {**copy.deepcopy(base), "pipeline": [*copy.deepcopy(DIET_PIPELINE), *after]}
+    spacy_steps = [
         {"name": "SpacyNLP", "model": str(SPACY_PIPELINE_DIR), "case_sensitive": False},
         {"name": "SpacyTokenizer"},
-        *[step for step in base["pipeline"] if step["name"] != "WhitespaceTokenizer"],
+        *copy.deepcopy(DIET_PIPELINE[1:]),
     ]
-    return {"whitespace": whitespace, "spacy": spacy_config}
+    diet_spacy = {**copy.deepcopy(base), "pipeline": [*spacy_steps, *after]}
+    return {"linear": copy.deepcopy(base), "diet": diet, "diet-spacy": diet_spacy}
 
 
 def with_epochs(config: dict, epochs: int | None) -> dict:
@@ -96,14 +126,19 @@ def train_nlu(config: dict, workdir: Path, name: str) -> tuple[Path, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description="Compare NLU pipelines on held-out questions.")
     parser.add_argument("--epochs", type=int, default=None, help="override DIET/selector epochs")
+    parser.add_argument("--only", nargs="+", help="candidates to run (default: all)")
     args = parser.parse_args()
     logging.getLogger("rasa").setLevel(logging.ERROR)
     held_out: HeldOut = load_held_out()
-    build_spacy_pipeline()
+    candidates = candidate_configs()
+    if args.only:
+        candidates = {name: candidates[name] for name in args.only}
+    if "diet-spacy" in candidates:
+        build_spacy_pipeline()
     workdir = Path(tempfile.mkdtemp(prefix="compare-pipelines-"))
     snapshot_training_data(workdir)
     rows = []
-    for name, config in candidate_configs().items():
+    for name, config in candidates.items():
         model, seconds = train_nlu(with_epochs(config, args.epochs), workdir, name)
         score = score_model(model, held_out)
         rows.append((name, score, seconds))

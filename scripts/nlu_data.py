@@ -20,6 +20,7 @@ class Example:
     text: str
     intent: str  # full intent: "faq/fees" for a knowledge topic
     language: str
+    source: str = ""  # the held-out file's name without .yml (each file is one set)
 
 
 @dataclass
@@ -48,7 +49,7 @@ def load_held_out(directory: Path = HELD_OUT_DIR) -> HeldOut:
                 continue
             language = (block.get("metadata") or {}).get("language", "en")
             for text in _lines(block.get("examples", "")):
-                held_out.examples.append(Example(text, block["intent"], language))
+                held_out.examples.append(Example(text, block["intent"], language, path.stem))
     return held_out
 
 
