@@ -121,7 +121,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             TfidfVectorizer(ngram_range=tuple(self.config["word_ngram_range"]), sublinear_tf=True),
         )
         classifier = CalibratedClassifierCV(
-            LinearSVC(C=self.config["C"]),
+            LinearSVC(C=self.config["C"], random_state=0),  # seeded: one training, one model
             cv=self.config["calibration_folds"],
             method="sigmoid",
             # One SVM on all the data decides; the folds only fit the calibration.
