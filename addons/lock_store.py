@@ -1,23 +1,96 @@
-"""Lock store chosen by LOCK_STORE_URL: in-memory when empty, Redis for a `redis://` URL."""
+"""Lock store chosen by LOCK_STORE_URL: in-memory when empty, Redis for a `redis://` URL.
+
+Both are Rasa's ticket lock stores with one fix: a ticket that is waiting stays alive while its
+process waits. In Rasa 3.6 a waiting ticket expires `lock_lifetime` after it was issued, just like
+the ticket being served. When a replica dies while serving a conversation, its ticket runs out at
+about the moment the waiting one does (the same message, resent by nginx to the other replica);
+the waiter polls once a second and, when it looks after both have run out, finds nobody served
+and its own ticket gone, and waits for ever. The killed-replica fault test caught it: one message
+held until the hub gave up. Here each poll moves the waiting ticket's expiry forward, so only the
+tickets of processes that stopped polling (dead ones) run out.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlparse
 
-from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
+from rasa.core.lock import Ticket, TicketLock
+from rasa.core.lock_store import (
+    LOCK_LIFETIME,
+    InMemoryLockStore,
+    LockError,
+    LockStore,
+    RedisLockStore,
+)
+
+
+class WaitingTicketsStayAlive(LockStore):
+    """Rasa's `lock()`, with the waiting ticket's expiry renewed on every poll."""
+
+    @asynccontextmanager
+    async def lock(
+        self,
+        conversation_id: str,
+        lock_lifetime: float = LOCK_LIFETIME,
+        wait_time_in_seconds: float = 1,
+    ) -> AsyncGenerator[TicketLock, None]:
+        ticket = self.issue_ticket(conversation_id, lock_lifetime)
+        try:
+            yield await self._wait_for_turn(
+                conversation_id, ticket, lock_lifetime, wait_time_in_seconds
+            )
+        finally:
+            self.cleanup(conversation_id, ticket)
+
+    async def _wait_for_turn(
+        self, conversation_id: str, ticket: int, lifetime: float, wait: float
+    ) -> TicketLock:
+        while True:
+            lock = self.get_lock(conversation_id)
+            if lock is None:
+                raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
+            if not lock.is_locked(ticket):
+                return lock
+            await asyncio.sleep(wait)
+            self._renew_and_prune(conversation_id, ticket, lifetime)
+
+    def _renew_and_prune(self, conversation_id: str, ticket: int, lifetime: float) -> None:
+        """Keep our ticket (re-issuing its number if it had run out), drop expired ones."""
+        lock = self.get_lock(conversation_id) or self.create_lock(conversation_id)
+        expires = time.time() + lifetime
+        mine = next((t for t in lock.tickets if t.number == ticket), None)
+        if mine is None:
+            lock.tickets.append(Ticket(ticket, expires))
+            lock.tickets.sort(key=lambda t: t.number)  # served in the order they were issued
+        else:
+            mine.expires = expires
+        lock.remove_expired_tickets()
+        self.save_lock(lock)
+
+
+class ConversationRedisLockStore(WaitingTicketsStayAlive, RedisLockStore):
+    """Rasa's Redis lock store with waiting tickets kept alive."""
+
+
+class ConversationInMemoryLockStore(WaitingTicketsStayAlive, InMemoryLockStore):
+    """Rasa's in-memory lock store with waiting tickets kept alive."""
 
 
 def lock_store_from_url(url: str | None) -> LockStore:
     """Build the lock store a URL names; an empty URL keeps locks in this process."""
     if not url:
-        return InMemoryLockStore()
+        return ConversationInMemoryLockStore()
     parsed = urlparse(url)
     if parsed.scheme not in ("redis", "rediss"):
         raise ValueError(f"LOCK_STORE_URL must be empty or a redis:// URL, not {parsed.scheme!r}")
     db = int(parsed.path.lstrip("/") or 0)
-    return RedisLockStore(
+    return ConversationRedisLockStore(
         host=parsed.hostname or "127.0.0.1",
         port=parsed.port or 6379,
         db=db,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from pathlib import Path
 
@@ -67,3 +68,39 @@ def test_rasa_serves_conversations_with_the_redis_lock_store(tmp_path: Path) -> 
         sender = f"redis-{uuid.uuid4().hex}"
         assert "I'm Ellis" in texts(stack.send(sender, "hello"))
         assert "welcome" in texts(stack.send(sender, "thanks"))
+
+
+@pytest.mark.parametrize("url", ["", REDIS], ids=["memory", "redis"])
+async def test_a_message_waiting_behind_a_dead_replicas_ticket_gets_its_turn(url: str) -> None:
+    """A replica died holding a conversation's ticket (it never releases it); the same message,
+    resent to the other replica, waits behind it. Its turn must come when the dead ticket runs
+    out, even though its own ticket was issued with the same lifetime and polls only every
+    0.2 s (Rasa's own lock store then finds both tickets gone and waits for ever)."""
+    store = lock_store_from_url(url)
+    conversation = f"dead-{uuid.uuid4().hex}"
+    store.issue_ticket(conversation, lock_lifetime=0.5)  # the dead replica's ticket
+
+    async def waiting_replica() -> bool:
+        async with store.lock(conversation, lock_lifetime=0.5, wait_time_in_seconds=0.2):
+            return True
+
+    assert await asyncio.wait_for(waiting_replica(), timeout=5)
+    assert store.get_lock(conversation) is None  # released and removed afterwards
+
+
+async def test_a_waiting_ticket_does_not_jump_the_queue() -> None:
+    """While the holder is alive and working, the waiter waits, however long that takes."""
+    store = lock_store_from_url("")
+    conversation = f"busy-{uuid.uuid4().hex}"
+    order: list[str] = []
+
+    async def replica(name: str, work: float) -> None:
+        async with store.lock(conversation, lock_lifetime=0.3, wait_time_in_seconds=0.05):
+            order.append(f"{name} start")
+            await asyncio.sleep(work)
+            order.append(f"{name} end")
+
+    first = asyncio.create_task(replica("first", 0.2))
+    await asyncio.sleep(0.01)
+    await asyncio.wait_for(asyncio.gather(first, replica("second", 0)), timeout=5)
+    assert order == ["first start", "first end", "second start", "second end"]

@@ -236,12 +236,6 @@ async def test_postgresql_outage_gets_clear_answers_then_recovers_by_itself(
     await outage_then_recovery(production, postgres_server, "PostgreSQL")
 
 
-@pytest.mark.xfail(
-    reason="known gap (issue #8 left open): a message in flight at the killed replica is resent "
-    "by nginx to the other one, which sometimes holds it past the hub's 20 s wait, so the visitor "
-    "gets the 'unavailable' notice for that one message; the cause is not found yet",
-    strict=False,
-)
 async def test_killing_a_rasa_replica_loses_and_doubles_no_message(
     production: Production, postgres_server: PrivatePostgres
 ) -> None:
