@@ -3,8 +3,8 @@
 Why not DIET and the ResponseSelector: on this data (about 50 short examples per topic, 45
 topics, a large out-of-scope class) a linear support vector machine over TF-IDF word and
 character n-grams scores better on the held-out questions, trains in seconds instead of minutes
-and parses in about a millisecond (docs/nlu-pipeline.md, "Linear classifier"). It is scikit-learn's
-own parts put together; this module only connects them to Rasa.
+and parses a message in a few milliseconds (docs/nlu-pipeline.md, "Current: one linear
+classifier"). It is scikit-learn's own parts put together; this module only connects them to Rasa.
 
 One model decides among every intent, with each knowledge topic as its own label (`faq/fees`).
 Its output has the shapes Rasa's classifiers give: `intent` and `intent_ranking` with the base
