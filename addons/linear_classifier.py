@@ -162,8 +162,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         topics: dict[str, list[dict[str, Any]]] = {}
         for index in order:
             label, confidence = labels[index], float(row[index])
-            base, _, _topic = label.partition("/")
-            if _topic:
+            base, _, topic = label.partition("/")
+            if topic:
                 topics.setdefault(base, []).append(
                     {
                         "id": int(index),

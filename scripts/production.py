@@ -14,7 +14,6 @@ import re
 import secrets
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,7 @@ from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from scripts.preflight import read_env
-from scripts.stack import BIN, MODEL, ROOT, spawn, stop, wait_for, write_endpoints
+from scripts.stack import BIN, MODEL, ROOT, free_ports, spawn, stop, wait_for, write_endpoints
 
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
 # Where `make prod` writes its files (the tests point it elsewhere).
@@ -285,14 +284,7 @@ def isolated_settings(redis: StoreServer, postgres: StoreServer) -> dict[str, st
     """Overrides for a second production plan beside anything running: free ports, fresh
     secrets, and the stores of `redis` (`url(db)`) and `postgres` (`url(database)`). The fault
     tests and the bench use it."""
-    # Eight different ports, held open together while they are chosen: one at a time, the
-    # kernel may hand out the same port twice and two processes would fight over it.
-    with contextlib.ExitStack() as held:
-        sockets = [held.enter_context(socket.socket()) for _ in range(8)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        ports = [sock.getsockname()[1] for sock in sockets]
-    hub_port, case_port, rasa_port, action_port, *replicas = ports
+    hub_port, case_port, rasa_port, action_port, *replicas = free_ports(8)
     return {
         "RASA_PORT": str(rasa_port),
         "HUB_PORT": str(hub_port),

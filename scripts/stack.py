@@ -26,10 +26,18 @@ BIN = Path(sys.executable).parent
 MODEL = Path(os.environ.get("ASSISTANT_MODEL", ROOT / "models" / "current.tar.gz"))
 
 
+def free_ports(count: int) -> list[int]:
+    """`count` different free ports, held open together while they are chosen: one at a time,
+    the kernel may hand out the same port twice and two processes would fight over it."""
+    with contextlib.ExitStack() as held:
+        sockets = [held.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_ports(1)[0]
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
@@ -272,7 +280,7 @@ def running_stack(
         "CASE_STATUS_URL": "",
         **(extra_env or {}),
     }
-    stack = Stack(free_port(), free_port(), secrets.token_urlsafe(24), workdir, env)
+    stack = Stack(*free_ports(2), secrets.token_urlsafe(24), workdir, env)
     try:
         if case_status:
             stack.case_status = start_case_status(workdir, case_status_env)

@@ -63,10 +63,12 @@ def storage(tmp_path: Path) -> LocalModelStorage:
     return LocalModelStorage(tmp_path)
 
 
+CONTEXT = ExecutionContext(GraphSchema({}), node_name="linear")
+
+
 def trained(storage: LocalModelStorage) -> LinearIntentClassifier:
-    context = ExecutionContext(GraphSchema({}), node_name="linear")
     component = LinearIntentClassifier.create(
-        {"calibration_folds": 3}, storage, Resource("linear"), context
+        {"calibration_folds": 3}, storage, Resource("linear"), CONTEXT
     )
     component.train(training_data())
     return component
@@ -109,8 +111,7 @@ def test_an_unseen_receipt_number_reads_as_a_case_status_question(
 
 def test_the_model_is_saved_and_loaded_back(storage: LocalModelStorage) -> None:
     component = trained(storage)
-    context = ExecutionContext(GraphSchema({}), node_name="linear")
-    loaded = LinearIntentClassifier.load({}, storage, Resource("linear"), context)
+    loaded = LinearIntentClassifier.load({}, storage, Resource("linear"), CONTEXT)
     for text in ("foia request for my file", "hola", "cuánto cuesta la i-90"):
         assert parse(loaded, text).get("intent") == parse(component, text).get("intent")
 
@@ -119,6 +120,5 @@ def test_a_model_file_with_foreign_types_is_refused(storage: LocalModelStorage) 
     trained(storage)
     with storage.write_to(Resource("linear")) as directory:
         sio.dump({"payload": Path("/etc/passwd")}, directory / MODEL_FILE)
-    context = ExecutionContext(GraphSchema({}), node_name="linear")
     with pytest.raises(RasaException, match="Unexpected types"):
-        LinearIntentClassifier.load({}, storage, Resource("linear"), context)
+        LinearIntentClassifier.load({}, storage, Resource("linear"), CONTEXT)
