@@ -81,8 +81,13 @@ def handle_once(
         if not isinstance(message_id, str) or not message_id or len(message_id) > 100:
             return await on_new_message(message)
         message.message_id = message_id
-        agent = Sanic.get_app().ctx.agent
-        tracker = await agent.tracker_store.retrieve(message.sender_id)
+        store = Sanic.get_app().ctx.agent.tracker_store
+        # Rasa wraps the configured store; ours answers "seen it?" with one query, so a new
+        # message (nearly all of them) costs no extra tracker read.
+        has_message = getattr(getattr(store, "_tracker_store", store), "has_message", None)
+        if has_message is not None and not await has_message(message.sender_id, message_id):
+            return await on_new_message(message)
+        tracker = await store.retrieve(message.sender_id)
         answers = _bot_messages_after(list(tracker.events), message_id) if tracker else None
         if answers is None:
             return await on_new_message(message)

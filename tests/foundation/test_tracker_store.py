@@ -1,0 +1,106 @@
+"""The tracker store's shortcuts keep Rasa's behaviour: every event stored once and masked, and
+a visitor message found by its hub id whatever characters the id holds (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+
+import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+
+from addons.tracker_store import RedactingSQLTrackerStore
+
+DOMAIN = Domain.from_path(Path(__file__).resolve().parents[2] / "domain.yml")
+RECEIPT = "EAC2190000001"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/tracker.db"
+    return request.getfixturevalue("postgres_database")
+
+
+def replica(url: str) -> RedactingSQLTrackerStore:
+    """A store as one Rasa replica holds it; two of them share the database."""
+    return RedactingSQLTrackerStore(domain=DOMAIN, url=url)
+
+
+def stored_texts(store: RedactingSQLTrackerStore, sender: str) -> list[str]:
+    with store.session_scope() as session:
+        rows = session.query(store.SQLEvent).filter_by(sender_id=sender).all()
+    return [row.data for row in rows]
+
+
+async def one_turn(store: RedactingSQLTrackerStore, sender: str, text: str, message_id: str) -> None:
+    """What Rasa does for one message: read (or create) the tracker, add the turn, save."""
+    tracker = await store.retrieve(sender) or await store.create_tracker(sender, False)
+    if not tracker.events:
+        tracker.update(ActionExecuted("action_session_start"))
+        tracker.update(SessionStarted())
+        tracker.update(ActionExecuted("action_listen"))
+    tracker.update(UserUttered(text, {"name": "greet"}, message_id=message_id))
+    tracker.update(BotUttered("Hi!"))
+    tracker.update(ActionExecuted("action_listen"))
+    await store.save(tracker)
+
+
+def test_turns_on_two_replicas_store_each_event_once(store_url: str) -> None:
+    first, second = replica(store_url), replica(store_url)
+    sender = f"replicas-{uuid.uuid4().hex}"
+
+    async def conversation() -> None:
+        await one_turn(first, sender, "hello", "hub-1")
+        await one_turn(second, sender, "how are you", "hub-2")
+        await one_turn(first, sender, "thanks", "hub-3")
+
+    asyncio.run(conversation())
+    tracker = asyncio.run(second.retrieve(sender))
+    user_texts = [event.text for event in tracker.events if isinstance(event, UserUttered)]
+    assert user_texts == ["hello", "how are you", "thanks"]
+    # 3 events start the session, 3 for each turn; none written twice.
+    assert len(stored_texts(first, sender)) == 12
+
+
+def test_saving_the_same_tracker_twice_adds_only_the_new_events(store_url: str) -> None:
+    store = replica(store_url)
+    sender = f"twice-{uuid.uuid4().hex}"
+    asyncio.run(one_turn(store, sender, "hello", "hub-1"))
+    tracker = asyncio.run(store.retrieve(sender))
+    asyncio.run(store.save(tracker))
+    tracker.update(BotUttered("Anything else?"))
+    asyncio.run(store.save(tracker))
+    asyncio.run(store.save(tracker))
+    assert len(stored_texts(store, sender)) == 7
+
+
+def test_receipt_numbers_are_masked_but_the_hub_message_id_is_kept(store_url: str) -> None:
+    store = replica(store_url)
+    sender = f"mask-{uuid.uuid4().hex}"
+    asyncio.run(one_turn(store, sender, f"my receipt is {RECEIPT}", "hub-42"))
+    rows = "\n".join(stored_texts(store, sender))
+    assert RECEIPT not in rows
+    assert '"message_id": "hub-42"' in rows
+    tracker = asyncio.run(store.retrieve(sender))
+    user = next(event for event in tracker.events if isinstance(event, UserUttered))
+    assert user.message_id == "hub-42" and RECEIPT not in user.text
+
+
+@pytest.mark.parametrize(
+    "message_id", ["hub-7", "100%_sure", 'quote"and\\backslash', "accentué-✓", "a_b"]
+)
+def test_a_message_is_found_by_its_id_and_a_near_miss_is_not(
+    store_url: str, message_id: str
+) -> None:
+    store = replica(store_url)
+    sender = f"ids-{uuid.uuid4().hex}"
+    assert not asyncio.run(store.has_message(sender, message_id))
+    asyncio.run(one_turn(store, sender, "hello", message_id))
+    assert asyncio.run(store.has_message(sender, message_id))
+    # LIKE wildcards in the id match only themselves; other conversations are not searched.
+    assert not asyncio.run(store.has_message(sender, message_id.replace("_", "x") + "%"))
+    assert not asyncio.run(store.has_message(sender, "hub-"))
+    assert not asyncio.run(store.has_message(f"other-{sender}", message_id))
