@@ -35,7 +35,9 @@ def stored_texts(store: RedactingSQLTrackerStore, sender: str) -> list[str]:
     return [row.data for row in rows]
 
 
-async def one_turn(store: RedactingSQLTrackerStore, sender: str, text: str, message_id: str) -> None:
+async def one_turn(
+    store: RedactingSQLTrackerStore, sender: str, text: str, message_id: str
+) -> None:
     """What Rasa does for one message: read (or create) the tracker, add the turn, save."""
     tracker = await store.retrieve(sender) or await store.create_tracker(sender, False)
     if not tracker.events:
