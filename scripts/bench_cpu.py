@@ -72,7 +72,8 @@ def _start_py_spy(production: Any, folder: str, seconds: float) -> list[subproce
     for name, process in production.processes.items():
         if name.startswith(("rasa", "hub", "actions")):
             command = ["py-spy", "record", "--pid", str(process.pid), "--duration"]
-            command += [str(int(seconds)), "--rate", "200", "--format", "raw", "--nonblocking"]
+            command += [str(int(seconds)), "--rate", "200", "--format", "raw", "--gil"]
+            command += ["--nonblocking"]
             command += ["-o", f"{folder}/{name}.txt"]
             samplers.append(subprocess.Popen(command, stdout=subprocess.DEVNULL))
     return samplers
@@ -82,6 +83,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--rasa-replicas", type=int, help="instead of production.env's")
+    parser.add_argument("--hub-replicas", type=int, help="instead of production.env's")
     parser.add_argument(
         "--py-spy", metavar="DIR", help="also sample each Rasa replica and hub with py-spy into DIR"
     )
@@ -89,7 +92,7 @@ def main() -> None:
 
     from scripts.bench_production import hub_opener, our_script, running_bench_production
 
-    with running_bench_production() as production:
+    with running_bench_production(args.rasa_replicas, args.hub_replicas) as production:
         opener = hub_opener(production)
         asyncio.run(closed_loop(opener, our_script, 2, 5.0))  # warm-up
         samplers = _start_py_spy(production, args.py_spy, args.seconds) if args.py_spy else []

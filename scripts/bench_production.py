@@ -23,7 +23,9 @@ from typing import Any
 import websockets
 
 from scripts.loadgen import Script, Turn
+from scripts.preflight import read_env
 from scripts.production import Production, isolated_settings, running_production
+from scripts.stack import ROOT, free_ports
 from services.case_status.seed import SANDBOX_WITH_HISTORY, SANDBOX_WITHOUT_HISTORY
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
@@ -217,15 +219,23 @@ def bench_overrides(databases: dict[str, str], redis_numbers: list[int]) -> dict
 
 
 @contextlib.contextmanager
-def running_bench_production() -> Iterator[Production]:
-    """Production mode on fresh stores; the stores are removed when it stops."""
+def running_bench_production(
+    rasa_replicas: int | None = None, hub_replicas: int | None = None
+) -> Iterator[Production]:
+    """Production mode on fresh stores; the stores are removed when it stops. The numbers of
+    replicas are production.env's (what `make prod` runs) unless given."""
     stamp = secrets.token_hex(4)
     databases = {name: f"bench_{stamp}_{name}" for name in ("tracker", "hub", "case_status")}
     redis_numbers = _empty_redis_databases(3)
     names = list(databases.values())
+    overrides = bench_overrides(databases, redis_numbers)
+    planned = read_env(ROOT / "production.env")
+    for key, count in (("RASA_REPLICA_PORTS", rasa_replicas), ("HUB_REPLICA_PORTS", hub_replicas)):
+        count = count or len(planned[key].split(","))
+        overrides[key] = ",".join(str(port) for port in free_ports(count))
     try:
         # running_production creates the databases (scripts/production.ensure_databases).
-        with running_production(bench_overrides(databases, redis_numbers)) as production:
+        with running_production(overrides) as production:
             yield production
     finally:
         _each_database("DROP DATABASE IF EXISTS {} WITH (FORCE)", names)

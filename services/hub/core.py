@@ -242,18 +242,26 @@ class Hub:
     async def _relay(self, visitor: Visitor, message: Message, text: str) -> None:
         conversation_id = visitor.session.conversation_id
         data = {"payload": message.payload} if message.payload else None
-        # The store redacts: identifiers are masked, a password-like message is hidden.
-        entry, new = await self.db(
-            self.store.append, conversation_id, "visitor", text, data, message.client_id
+        # The store redacts: identifiers are masked, a password-like message is hidden. The
+        # client id was looked for just before (_receive_checked), under the room's lock.
+        entry, new, state = await self.db(
+            self.store.append_and_read_state,
+            conversation_id,
+            "visitor",
+            text,
+            data,
+            message.client_id,
         )
         if not new:
             # The same message sent through another hub at the same moment: relayed there.
             await visitor.socket.send(frame("entry", entry=entry.to_json()))
             return
         await self._publish(entry)
-        conversation = await self.db(self.store.get_conversation, conversation_id)
-        if conversation is not None and conversation.state != "bot":
-            return  # a person answers this conversation (handoff)
+        if state not in (None, "bot"):
+            # The handoff's listener may just have handed it back (the visitor cancelled).
+            conversation = await self.db(self.store.get_conversation, conversation_id)
+            if conversation is not None and conversation.state != "bot":
+                return  # a person answers this conversation (handoff)
         # The entry's id names this message to Rasa: sent again (nginx retrying at another
         # replica), it is answered from the tracker instead of twice (addons/channels.py).
         metadata: dict[str, Any] = {"page_url": visitor.page_url, "message_id": f"hub-{entry.id}"}

@@ -183,10 +183,24 @@ class TranscriptStore:
         client_id: str | None = None,
     ) -> tuple[Entry, bool]:
         """Store one entry; returns it and whether it is new (False: this client_id was seen)."""
-        if role not in ROLES:
-            raise ValueError(f"unknown role {role!r}")
         if client_id is not None and (existing := self.find(conversation_id, client_id)):
             return existing, False
+        entry, new, _ = self.append_and_read_state(conversation_id, role, text, data, client_id)
+        return entry, new
+
+    def append_and_read_state(
+        self,
+        conversation_id: str,
+        role: Role,
+        text: str | None,
+        data: dict[str, Any] | None = None,
+        client_id: str | None = None,
+    ) -> tuple[Entry, bool, str | None]:
+        """append(), without looking for the client_id first (the caller just did), and with
+        the conversation's state read in the same transaction: the relay needs both, and each
+        call costs a round trip to the database."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}")
         values = {
             "conversation_id": conversation_id,
             "role": role,
@@ -203,12 +217,15 @@ class TranscriptStore:
                     .where(conversations.c.id == conversation_id)
                     .values(updated_at=values["created_at"])
                 )
+                state = db.execute(
+                    sa.select(conversations.c.state).where(conversations.c.id == conversation_id)
+                ).scalar()
         except IntegrityError:
             # Two connections raced to store the same client message: the first one won.
             if client_id is not None and (existing := self.find(conversation_id, client_id)):
-                return existing, False
+                return existing, False, None
             raise
-        return Entry(
+        entry = Entry(
             id=new_id_,
             conversation_id=conversation_id,
             role=role,
@@ -216,7 +233,8 @@ class TranscriptStore:
             data=json.loads(values["data"]) if values["data"] else {},
             client_id=client_id,
             created_at=values["created_at"],
-        ), True
+        )
+        return entry, True, state
 
     def find(self, conversation_id: str, client_id: str) -> Entry | None:
         with self.engine.connect() as db:
