@@ -2,7 +2,7 @@
 conversation (no queueing): the whole turn through nginx and a hub, Rasa's REST channel alone
 (through nginx's Rasa port), NLU alone (/model/parse), and the action-server call that every
 message makes to set the `language` slot (action_detect_language), with and without the domain
-Rasa sends along (it sends it unless endpoints.yml enables `enable_selective_domain`).
+(Rasa no longer sends it to that action: endpoints.yml enables `enable_selective_domain`).
 """
 
 from __future__ import annotations
