@@ -183,6 +183,8 @@ class TranscriptStore:
         client_id: str | None = None,
     ) -> tuple[Entry, bool]:
         """Store one entry; returns it and whether it is new (False: this client_id was seen)."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}")
         if client_id is not None and (existing := self.find(conversation_id, client_id)):
             return existing, False
         entry, new, _ = self.append_and_read_state(conversation_id, role, text, data, client_id)

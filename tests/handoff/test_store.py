@@ -151,3 +151,26 @@ def test_the_store_shares_the_hubs_database_file(tmp_path: Path) -> None:
     assert {"hub_conversations", "handoff_chats", "handoff_accounts"} <= names
     transcripts.close()
     handoff.close()
+
+
+def test_a_visitor_message_is_stored_once_with_its_conversations_state(database_url: str) -> None:
+    from services.hub.store import TranscriptStore
+
+    transcripts = TranscriptStore(database_url)
+    try:
+        conversation = transcripts.create_conversation("visitor-state")
+        entry, new, state = transcripts.append_and_read_state(
+            conversation.id, "visitor", "hello", None, "tab-1"
+        )
+        assert new and state == "bot" and entry.text == "hello"
+        transcripts.set_state(conversation.id, "waiting")
+        # The same client message again (another hub, same moment): the first one stands.
+        again, new, _ = transcripts.append_and_read_state(
+            conversation.id, "visitor", "hello", None, "tab-1"
+        )
+        assert not new and again.id == entry.id
+        _, _, state = transcripts.append_and_read_state(conversation.id, "visitor", "still there?")
+        assert state == "waiting"
+        assert [e.text for e in transcripts.history(conversation.id)] == ["hello", "still there?"]
+    finally:
+        transcripts.close()
