@@ -28,7 +28,7 @@ from services.handoff import mailer, texts
 from services.handoff.hubport import HubPort
 from services.handoff.rasa_sync import append_events, human_part_events
 from services.handoff.settings import HandoffSettings
-from services.handoff.store import QUEUES, Account, Chat, HandoffStore, now
+from services.handoff.store import OPEN, QUEUES, Account, Chat, HandoffStore, now
 from services.hub.bus import LocalBus
 from services.hub.store import Entry
 
@@ -426,15 +426,19 @@ class Handoff:
     async def on_entry(self, entry: Entry) -> None:
         """Every new transcript entry: forward it to the agent, spot a cancel, resume Rasa."""
         chat_id = self._live.by_conversation.get(entry.conversation_id)
+        pending: list[Chat] | None = None
         if chat_id is None and self.bus.shared:
-            # Another hub may have opened or taken it: the store knows.
-            opened = await self._db(self.store.open_chat_for, entry.conversation_id)
+            # Another hub may have opened or taken it, or ended it: the store knows. One query
+            # for both questions (open chat? a finished one whose resume has not reached Rasa?).
+            chats = await self._db(self.store.open_or_unsynced_for, entry.conversation_id)
+            opened = next((chat for chat in chats if chat.status in OPEN), None)
+            pending = [chat for chat in chats if chat.status not in OPEN]
             if opened is not None:
                 chat_id = self._live.by_conversation[entry.conversation_id] = opened.id
         if chat_id is None:
             unsynced = entry.conversation_id in self._live.unsynced or self.bus.shared
             if entry.role == "visitor" and unsynced:
-                await self._sync_pending(entry.conversation_id)
+                await self._sync_pending(entry.conversation_id, pending)
             return
         chat = await self._db(self.store.get_chat, chat_id)
         if chat is None or chat.status not in ("waiting", "active"):
@@ -497,11 +501,12 @@ class Handoff:
                 self._live.unsynced.add(chat.conversation_id)
             return ok
 
-    async def _sync_pending(self, conversation_id: str) -> None:
+    async def _sync_pending(self, conversation_id: str, known: list[Chat] | None = None) -> None:
         """Before a visitor's message reaches Rasa again, make sure Rasa was resumed."""
-        for chat in await self._db(self.store.unsynced):
-            if chat.conversation_id == conversation_id:
-                await self._sync(chat)
+        if known is None:
+            known = await self._db(self.store.unsynced_for, conversation_id)
+        for chat in known:
+            await self._sync(chat)
 
     async def _retry_syncs(self) -> None:
         """Every few seconds: resume Rasa where it failed, give up when nobody can come."""

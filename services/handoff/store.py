@@ -368,6 +368,22 @@ class HandoffStore:
             ).first()
         return _chat(row) if row else None
 
+    def open_or_unsynced_for(self, conversation_id: str) -> list[Chat]:
+        """A conversation's open chat, if any, and its finished chats whose resume has not
+        reached Rasa yet, in one query (the hubs ask for every entry)."""
+        with self.engine.connect() as db:
+            rows = db.execute(
+                sa.select(chats).where(
+                    chats.c.conversation_id == conversation_id,
+                    sa.or_(chats.c.status.in_(OPEN), chats.c.rasa_synced.is_(False)),
+                )
+            ).all()
+        return [_chat(row) for row in rows]
+
+    def unsynced_for(self, conversation_id: str) -> list[Chat]:
+        """A conversation's finished chats whose resume has not reached Rasa yet."""
+        return [c for c in self.open_or_unsynced_for(conversation_id) if c.status not in OPEN]
+
     def open_chats(self) -> list[Chat]:
         """Every waiting or active chat, oldest request first."""
         with self.engine.connect() as db:

@@ -290,11 +290,15 @@ class Hub:
                 conversation_id, "system", texts.say(notice, visitor.speaks), {"notice": notice}
             )
             return
+        answers: list[tuple[Role, str | None, dict | None]] = []
         for reply in replies:
             text_part = reply.get("text") if isinstance(reply.get("text"), str) else None
             data_part = bot_entry_data(reply)
             if text_part or data_part:
-                await self.post(conversation_id, "bot", text_part, data_part or None)
+                answers.append(("bot", text_part, data_part or None))
+        # One transaction for the turn's answers, then each goes out in order.
+        for entry in await self.db(self.store.append_many, conversation_id, answers):
+            await self._publish(entry)
 
     async def _publish(self, entry: Entry) -> None:
         await self.broadcast(entry.conversation_id, frame("entry", entry=entry.to_json()))

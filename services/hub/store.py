@@ -187,8 +187,20 @@ class TranscriptStore:
             raise ValueError(f"unknown role {role!r}")
         if client_id is not None and (existing := self.find(conversation_id, client_id)):
             return existing, False
-        entry, new, _ = self.append_and_read_state(conversation_id, role, text, data, client_id)
-        return entry, new
+        entry, new, _ = self._insert(conversation_id, [(role, text, data)], client_id, False)
+        return entry[0], new
+
+    def append_many(
+        self, conversation_id: str, items: list[tuple[Role, str | None, dict[str, Any] | None]]
+    ) -> list[Entry]:
+        """Store several entries (the answers of one turn) in order, in one transaction."""
+        for role, _, _ in items:
+            if role not in ROLES:
+                raise ValueError(f"unknown role {role!r}")
+        if not items:
+            return []
+        entries_, _, _ = self._insert(conversation_id, items, None, False)
+        return entries_
 
     def append_and_read_state(
         self,
@@ -203,40 +215,64 @@ class TranscriptStore:
         call costs a round trip to the database."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
-        values = {
-            "conversation_id": conversation_id,
-            "role": role,
-            "text": redact_text(text),
-            "data": json.dumps(redact_value(data), ensure_ascii=False) if data else None,
-            "client_id": client_id,
-            "created_at": _now(),
-        }
+        stored, new, state = self._insert(conversation_id, [(role, text, data)], client_id, True)
+        return stored[0], new, state
+
+    def _insert(
+        self,
+        conversation_id: str,
+        items: list[tuple[Role, str | None, dict[str, Any] | None]],
+        client_id: str | None,
+        read_state: bool,
+    ) -> tuple[list[Entry], bool, str | None]:
+        created_at = _now()
+        rows = [
+            {
+                "conversation_id": conversation_id,
+                "role": role,
+                "text": redact_text(text),
+                "data": json.dumps(redact_value(data), ensure_ascii=False) if data else None,
+                "client_id": client_id,
+                "created_at": created_at,
+            }
+            for role, text, data in items
+        ]
+        state = None
         try:
             with self.engine.begin() as db:
-                new_id_ = db.execute(entries.insert().values(**values)).inserted_primary_key[0]
+                ids = [
+                    db.execute(entries.insert().values(**row)).inserted_primary_key[0]
+                    for row in rows
+                ]
                 db.execute(
                     conversations.update()
                     .where(conversations.c.id == conversation_id)
-                    .values(updated_at=values["created_at"])
+                    .values(updated_at=created_at)
                 )
-                state = db.execute(
-                    sa.select(conversations.c.state).where(conversations.c.id == conversation_id)
-                ).scalar()
+                if read_state:
+                    state = db.execute(
+                        sa.select(conversations.c.state).where(
+                            conversations.c.id == conversation_id
+                        )
+                    ).scalar()
         except IntegrityError:
             # Two connections raced to store the same client message: the first one won.
             if client_id is not None and (existing := self.find(conversation_id, client_id)):
-                return existing, False, None
+                return [existing], False, None
             raise
-        entry = Entry(
-            id=new_id_,
-            conversation_id=conversation_id,
-            role=role,
-            text=values["text"],
-            data=json.loads(values["data"]) if values["data"] else {},
-            client_id=client_id,
-            created_at=values["created_at"],
-        )
-        return entry, True, state
+        stored = [
+            Entry(
+                id=id_,
+                conversation_id=conversation_id,
+                role=row["role"],
+                text=row["text"],
+                data=json.loads(row["data"]) if row["data"] else {},
+                client_id=client_id,
+                created_at=created_at,
+            )
+            for id_, row in zip(ids, rows, strict=True)
+        ]
+        return stored, True, state
 
     def find(self, conversation_id: str, client_id: str) -> Entry | None:
         with self.engine.connect() as db:

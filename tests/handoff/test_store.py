@@ -109,8 +109,12 @@ def test_queue_order_claim_once_transfer_and_finish(store: HandoffStore) -> None
     done = store.finish(first.id, "ended", lee.id)
     assert done is not None and done.status == "ended" and not done.rasa_synced
     assert [c.id for c in store.unsynced()] == [first.id]
+    assert [c.id for c in store.unsynced_for("c1")] == [first.id]
+    assert store.unsynced_for("c3") == [] and store.open_or_unsynced_for("c3") == [other]
+    assert store.open_or_unsynced_for("c1") == [store.get_chat(first.id)]
     store.mark_synced(first.id)
     assert store.unsynced() == [] and store.open_chat_for("c1") is None
+    assert store.open_or_unsynced_for("c1") == [] and store.unsynced_for("c1") == []
 
 
 def test_stats_count_requests_declines_and_waits(store: HandoffStore) -> None:
@@ -171,6 +175,15 @@ def test_a_visitor_message_is_stored_once_with_its_conversations_state(database_
         assert not new and again.id == entry.id
         _, _, state = transcripts.append_and_read_state(conversation.id, "visitor", "still there?")
         assert state == "waiting"
-        assert [e.text for e in transcripts.history(conversation.id)] == ["hello", "still there?"]
+        # A turn's answers: stored together, in order, masked like any entry.
+        answers = transcripts.append_many(
+            conversation.id,
+            [("bot", "One moment.", None), ("bot", "Your receipt EAC2190000001", {"x": 1})],
+        )
+        assert [a.id for a in answers] == sorted(a.id for a in answers)
+        assert "EAC2190000001" not in (answers[1].text or "") and answers[1].data == {"x": 1}
+        assert transcripts.append_many(conversation.id, []) == []
+        texts = [e.text for e in transcripts.history(conversation.id)]
+        assert texts == ["hello", "still there?", "One moment.", answers[1].text]
     finally:
         transcripts.close()
