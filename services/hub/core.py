@@ -297,8 +297,9 @@ class Hub:
             if text_part or data_part:
                 answers.append(("bot", text_part, data_part or None))
         # One transaction for the turn's answers, then each goes out in order.
-        for entry in await self.db(self.store.append_many, conversation_id, answers):
-            await self._publish(entry)
+        if answers:
+            for entry in await self.db(self.store.append_many, conversation_id, answers):
+                await self._publish(entry)
 
     async def _publish(self, entry: Entry) -> None:
         await self.broadcast(entry.conversation_id, frame("entry", entry=entry.to_json()))

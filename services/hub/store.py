@@ -187,16 +187,13 @@ class TranscriptStore:
             raise ValueError(f"unknown role {role!r}")
         if client_id is not None and (existing := self.find(conversation_id, client_id)):
             return existing, False
-        entry, new, _ = self._insert(conversation_id, [(role, text, data)], client_id, False)
-        return entry[0], new
+        stored, new, _ = self._insert(conversation_id, [(role, text, data)], client_id, False)
+        return stored[0], new
 
     def append_many(
         self, conversation_id: str, items: list[tuple[Role, str | None, dict[str, Any] | None]]
     ) -> list[Entry]:
         """Store several entries (the answers of one turn) in order, in one transaction."""
-        for role, _, _ in items:
-            if role not in ROLES:
-                raise ValueError(f"unknown role {role!r}")
         if not items:
             return []
         entries_, _, _ = self._insert(conversation_id, items, None, False)
@@ -213,8 +210,6 @@ class TranscriptStore:
         """append(), without looking for the client_id first (the caller just did), and with
         the conversation's state read in the same transaction: the relay needs both, and each
         call costs a round trip to the database."""
-        if role not in ROLES:
-            raise ValueError(f"unknown role {role!r}")
         stored, new, state = self._insert(conversation_id, [(role, text, data)], client_id, True)
         return stored[0], new, state
 
@@ -225,6 +220,9 @@ class TranscriptStore:
         client_id: str | None,
         read_state: bool,
     ) -> tuple[list[Entry], bool, str | None]:
+        for role, _, _ in items:
+            if role not in ROLES:
+                raise ValueError(f"unknown role {role!r}")
         created_at = _now()
         rows = [
             {
