@@ -25,7 +25,7 @@ import websockets
 from scripts.loadgen import Script, Turn
 from scripts.preflight import read_env
 from scripts.production import Production, isolated_settings, running_production
-from scripts.stack import ROOT, free_ports
+from scripts.stack import ROOT
 from services.case_status.seed import SANDBOX_WITH_HISTORY, SANDBOX_WITHOUT_HISTORY
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
@@ -198,13 +198,15 @@ class _Stores:
         return f"{POSTGRES}/{self.databases.get(name, name)}"
 
 
-def bench_overrides(databases: dict[str, str], redis_numbers: list[int]) -> dict[str, str]:
+def bench_overrides(
+    databases: dict[str, str], redis_numbers: list[int], rasa_replicas: int, hub_replicas: int
+) -> dict[str, str]:
     """The fault tests' production settings (free ports, fresh secrets) on these stores, with
     live chat back to its real hours (nobody signs in to the console anyway, so a request for a
     person ends in "leave a question") and the guards against abuse lifted (messages per minute,
     lookups per conversation): the bench measures speed."""
     stores = _Stores(databases, redis_numbers)
-    overrides = isolated_settings(stores, stores)
+    overrides = isolated_settings(stores, stores, rasa_replicas, hub_replicas)
     for name in ("HANDOFF_HOURS", "HANDOFF_FEDERAL_HOLIDAYS"):
         overrides.pop(name, None)
     return {
@@ -228,11 +230,10 @@ def running_bench_production(
     databases = {name: f"bench_{stamp}_{name}" for name in ("tracker", "hub", "case_status")}
     redis_numbers = _empty_redis_databases(3)
     names = list(databases.values())
-    overrides = bench_overrides(databases, redis_numbers)
     planned = read_env(ROOT / "production.env")
-    for key, count in (("RASA_REPLICA_PORTS", rasa_replicas), ("HUB_REPLICA_PORTS", hub_replicas)):
-        count = count or len(planned[key].split(","))
-        overrides[key] = ",".join(str(port) for port in free_ports(count))
+    rasa_replicas = rasa_replicas or len(planned["RASA_REPLICA_PORTS"].split(","))
+    hub_replicas = hub_replicas or len(planned["HUB_REPLICA_PORTS"].split(","))
+    overrides = bench_overrides(databases, redis_numbers, rasa_replicas, hub_replicas)
     try:
         # running_production creates the databases (scripts/production.ensure_databases).
         with running_production(overrides) as production:

@@ -280,18 +280,22 @@ def prepare(settings: dict[str, str], workdir: Path) -> list[ProcessSpec]:
     return plan(settings, workdir)
 
 
-def isolated_settings(redis: StoreServer, postgres: StoreServer) -> dict[str, str]:
+def isolated_settings(
+    redis: StoreServer, postgres: StoreServer, rasa_replicas: int = 2, hub_replicas: int = 2
+) -> dict[str, str]:
     """Overrides for a second production plan beside anything running: free ports, fresh
     secrets, and the stores of `redis` (`url(db)`) and `postgres` (`url(database)`). The fault
     tests and the bench use it."""
-    hub_port, case_port, rasa_port, action_port, *replicas = free_ports(8)
+    hub_port, case_port, rasa_port, action_port, *replicas = free_ports(
+        4 + rasa_replicas + hub_replicas
+    )
     return {
         "RASA_PORT": str(rasa_port),
         "HUB_PORT": str(hub_port),
         "ACTION_SERVER_PORT": str(action_port),
         "CASE_STATUS_PORT": str(case_port),
-        "RASA_REPLICA_PORTS": f"{replicas[0]},{replicas[1]}",
-        "HUB_REPLICA_PORTS": f"{replicas[2]},{replicas[3]}",
+        "RASA_REPLICA_PORTS": ",".join(map(str, replicas[:rasa_replicas])),
+        "HUB_REPLICA_PORTS": ",".join(map(str, replicas[rasa_replicas:])),
         "CASE_STATUS_URL": f"http://127.0.0.1:{case_port}",
         "HUB_INTERNAL_URL": f"http://127.0.0.1:{hub_port}",
         "HUB_ALLOWED_ORIGINS": f"http://127.0.0.1:{hub_port}",
