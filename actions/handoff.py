@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 FALLBACK_ACTIONS = {"action_default_fallback", "action_two_stage_fallback"}
 # Actions that are bookkeeping, not something the visitor saw.
-_QUIET_ACTIONS = {"action_listen", "action_detect_language", "action_session_start"}
+_QUIET_ACTIONS = {"action_listen", "action_session_start"}
 EMAIL_RE = re.compile(r"[^@\s<>()\[\],;:\"]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 MAX_QUESTION_CHARS = 1000
 

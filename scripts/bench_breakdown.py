@@ -1,8 +1,7 @@
 """Where one message's time goes in ours, measured on the running production stack at one
 conversation (no queueing): the whole turn through nginx and a hub, Rasa's REST channel alone
-(through nginx's Rasa port), NLU alone (/model/parse), and the action-server call that every
-message makes to set the `language` slot (action_detect_language), with and without the domain
-(Rasa no longer sends it to that action: endpoints.yml enables `enable_selective_domain`).
+(through nginx's Rasa port), NLU alone (/model/parse), and the size of a short conversation's
+tracker (Rasa reads and writes it every message, and sends it with every action-server call).
 """
 
 from __future__ import annotations
@@ -59,7 +58,6 @@ def breakdown(
         ).raise_for_status(),
         SAMPLES,
     )
-    # A real tracker and the domain, as Rasa would send them to the action server.
     sender = f"bench-breakdown-{uuid.uuid4().hex}"
     for text in ("hello", "how do i renew my green card", "thanks"):
         session.post(
@@ -71,32 +69,11 @@ def breakdown(
     tracker = session.get(
         f"{rasa}/conversations/{sender}/tracker", params={"token": token}, timeout=30
     ).json()
-    domain = session.get(
-        f"{rasa}/domain",
-        params={"token": token},
-        headers={"Accept": "application/json"},
-        timeout=30,
-    ).json()
-    actions = f"http://127.0.0.1:{production.settings['ACTION_SERVER_PORT']}/webhook"
-    call = {
-        "next_action": "action_detect_language",
-        "sender_id": sender,
-        "tracker": tracker,
-        "version": "3.6.21",
-    }
-    with_domain = {**call, "domain": domain}
-
-    def post(body: dict[str, Any]) -> Any:
-        return lambda: session.post(actions, json=body, timeout=30).raise_for_status()
-
     return {
         "hub_turn_p50_ms": None if hub_at_one is None else hub_at_one.summary()["p50_ms"],
         "rasa_rest_turn_p50_ms": rest.summary()["p50_ms"],
         "rasa_rest_msgs_per_s_at_1": rest.summary()["msgs_per_s"],
         "nlu_parse_p50_ms": parse_ms,
-        "action_call_with_domain_p50_ms": _median_ms(post(with_domain), SAMPLES),
-        "action_call_without_domain_p50_ms": _median_ms(post(call), SAMPLES),
-        "domain_kb": round(len(json.dumps(domain)) / 1024, 1),
         "tracker_kb_after_3_messages": round(len(json.dumps(tracker)) / 1024, 1),
     }
 
@@ -107,9 +84,6 @@ def report(parts: dict[str, Any]) -> str:
         "rasa_rest_turn_p50_ms": "Rasa's REST channel alone, through nginx (p50 ms)",
         "rasa_rest_msgs_per_s_at_1": "Rasa's REST channel alone, messages/s at 1 conversation",
         "nlu_parse_p50_ms": "NLU only, /model/parse (median ms)",
-        "action_call_with_domain_p50_ms": "action_detect_language call with the domain (median ms)",
-        "action_call_without_domain_p50_ms": "the same call without the domain (median ms)",
-        "domain_kb": "domain as sent to the action server (KiB of JSON)",
         "tracker_kb_after_3_messages": "tracker after 3 messages (KiB of JSON)",
     }
     lines = ["| part | value |", "|---|---:|"]

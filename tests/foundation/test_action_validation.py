@@ -20,7 +20,7 @@ VALID = {
 
 
 def action() -> RemoteAction:
-    return RemoteAction("action_detect_language", None)
+    return RemoteAction("action_check_case_status", None)
 
 
 def test_rasa_uses_the_prebuilt_validator() -> None:

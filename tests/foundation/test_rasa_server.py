@@ -40,6 +40,28 @@ def test_language_sticks_for_short_replies(stack: Stack) -> None:
     assert "De acuerdo" in texts(reply)
 
 
+def test_a_button_keeps_the_visitors_language(stack: Stack) -> None:
+    # A payload is not text: "/check_case_status" must not read as English.
+    sender = new_sender()
+    stack.send(sender, "hola")
+    assert "número de recibo" in texts(stack.send(sender, "/check_case_status"))
+
+
+def test_the_page_language_is_only_a_first_hint(stack: Stack) -> None:
+    sender = new_sender()
+    spanish_page = {"page_language": "es"}
+    assert "Soy Ellis" in texts(stack.send(sender, "/greet", metadata=spanish_page))
+    assert "I'm Ellis" in texts(stack.send(sender, "hello"))
+    assert "I'm Ellis" in texts(stack.send(sender, "/greet", metadata=spanish_page))
+
+
+def test_asking_to_switch_without_naming_a_language_switches(stack: Stack) -> None:
+    sender = new_sender()
+    stack.send(sender, "hola")
+    assert "in English from now on" in texts(stack.send(sender, "change language"))
+    assert "en español" in texts(stack.send(sender, "cambiar idioma"))
+
+
 def test_what_can_you_do_lists_abilities_as_buttons(stack: Stack) -> None:
     reply = stack.send(new_sender(), "what can you do")
     titles = [button["title"] for message in reply for button in message.get("buttons", [])]
