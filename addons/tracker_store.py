@@ -12,10 +12,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import Event, UserUttered
+from rasa.shared.core.events import Event, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import make_url
 
@@ -47,9 +48,11 @@ def sql_settings(url: str) -> dict[str, Any]:
 class RedactingSQLTrackerStore(SQLTrackerStore):
     """SQL tracker store that masks receipt numbers, A-numbers, SSNs and secrets in its events.
 
-    It also spares the database work Rasa's store repeats on every message: the tracker it
-    hands out remembers how many of its events are stored, so saving needs no count query, and
-    the masking works on the event dicts being written instead of rebuilding events from them.
+    It also spares the work Rasa's store repeats on every message: the tracker it hands out
+    remembers how many of its events are stored, so saving needs no count query; the masking
+    works on the event dicts being written instead of rebuilding events from them; and the
+    per-message statements are built once and run on a plain connection instead of through an
+    ORM session, whose statement building was the store's largest cost under load.
     """
 
     def __init__(
@@ -62,12 +65,22 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         kwargs.pop("host", None)
         database_url = url or os.environ.get("TRACKER_STORE_URL") or DEFAULT_URL
         super().__init__(domain=domain, event_broker=event_broker, **sql_settings(database_url))
+        self._statements = _Statements(self.SQLEvent.__table__)
 
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> DialogueStateTracker | None:
-        tracker = await super()._retrieve(sender_id, fetch_events_from_all_sessions)
-        if tracker is not None and not fetch_events_from_all_sessions:
+        """Rasa's retrieval (the latest session's events, or all of them), same queries."""
+        query = self._statements.all_sessions
+        if not fetch_events_from_all_sessions:
+            query = self._statements.latest_session
+        with self.engine.connect() as connection:
+            rows = connection.execute(query, {"sender_id": sender_id}).all()
+        if not rows or not self.domain:
+            return None
+        events = [json.loads(row.data) for row in rows]
+        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        if not fetch_events_from_all_sessions:
             # What Rasa's save() would count again: the events of the latest session.
             setattr(tracker, STORED_EVENTS, len(tracker.events))
         return tracker
@@ -75,18 +88,21 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Rasa's save, writing only the events after the ones stored, each masked."""
         await self.stream_events(tracker)
-        with self.session_scope() as session:
+        with self.engine.begin() as connection:
             stored = getattr(tracker, STORED_EVENTS, None)
             if stored is None:  # a tracker this store did not hand out
-                stored = self._event_query(
-                    session, tracker.sender_id, fetch_events_from_all_sessions=False
-                ).count()
-            for event in itertools.islice(tracker.events, stored, None):
-                session.add(self._row(tracker.sender_id, event))
-            session.commit()
+                stored = connection.execute(
+                    self._statements.count_latest_session, {"sender_id": tracker.sender_id}
+                ).scalar_one()
+            rows = [
+                self._row(tracker.sender_id, event)
+                for event in itertools.islice(tracker.events, stored, None)
+            ]
+            if rows:
+                connection.execute(self._statements.insert, rows)
         setattr(tracker, STORED_EVENTS, len(tracker.events))
 
-    def _row(self, sender_id: str, event: Event) -> Any:
+    def _row(self, sender_id: str, event: Event) -> dict[str, Any]:
         data = event.as_dict()
         redacted = redact_value(data)
         if isinstance(data.get("message_id"), str):
@@ -94,28 +110,51 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             # channel looks it up to answer a resent message once (addons/channels.py).
             redacted["message_id"] = data["message_id"]
         parse_data = redacted.get("parse_data") or {}
-        return self.SQLEvent(
-            sender_id=sender_id,
-            type_name=event.type_name,
-            timestamp=redacted.get("timestamp"),
-            intent_name=(parse_data.get("intent") or {}).get("name"),
-            action_name=redacted.get("name"),
-            data=json.dumps(redacted),
-        )
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": redacted.get("timestamp"),
+            "intent_name": (parse_data.get("intent") or {}).get("name"),
+            "action_name": redacted.get("name"),
+            "data": json.dumps(redacted),
+        }
 
     async def has_message(self, sender_id: str, message_id: str) -> bool:
         """Whether the conversation holds a visitor message with this `message_id`, in any
         session; one indexed query instead of rebuilding the tracker."""
         needle = f'"message_id": {json.dumps(message_id)}'
         escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        with self.session_scope() as session:
-            found = (
-                session.query(self.SQLEvent.id)
-                .filter(
-                    self.SQLEvent.sender_id == sender_id,
-                    self.SQLEvent.type_name == UserUttered.type_name,
-                    self.SQLEvent.data.like(f"%{escaped}%", escape="\\"),
-                )
-                .first()
-            )
+        with self.engine.connect() as connection:
+            found = connection.execute(
+                self._statements.has_message, {"sender_id": sender_id, "needle": f"%{escaped}%"}
+            ).first()
         return found is not None
+
+
+class _Statements:
+    """The store's statements, built once: SQLAlchemy then reuses their compiled form."""
+
+    def __init__(self, events: sa.Table) -> None:
+        sender = events.c.sender_id == sa.bindparam("sender_id")
+        # Rasa's query: the events from the latest session start on (or all when none).
+        session_start = (
+            sa.select(sa.func.max(events.c.timestamp))
+            .where(sender, events.c.type_name == SessionStarted.type_name)
+            .scalar_subquery()
+        )
+        self.all_sessions = sa.select(events.c.data).where(sender).order_by(events.c.id)
+        latest = sa.or_(events.c.timestamp >= session_start, session_start.is_(None))
+        self.latest_session = self.all_sessions.where(latest)
+        self.count_latest_session = (
+            sa.select(sa.func.count()).select_from(events).where(sender, latest)
+        )
+        self.insert = events.insert()
+        self.has_message = (
+            sa.select(events.c.id)
+            .where(
+                sender,
+                events.c.type_name == UserUttered.type_name,
+                events.c.data.like(sa.bindparam("needle"), escape="\\"),
+            )
+            .limit(1)
+        )

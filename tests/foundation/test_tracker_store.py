@@ -106,3 +106,37 @@ def test_a_message_is_found_by_its_id_and_a_near_miss_is_not(
     assert not asyncio.run(store.has_message(sender, message_id.replace("_", "x") + "%"))
     assert not asyncio.run(store.has_message(sender, "hub-"))
     assert not asyncio.run(store.has_message(f"other-{sender}", message_id))
+
+
+def test_a_new_session_is_retrieved_alone_and_the_full_tracker_keeps_both(store_url: str) -> None:
+    store = replica(store_url)
+    sender = f"sessions-{uuid.uuid4().hex}"
+
+    async def two_sessions() -> None:
+        await one_turn(store, sender, "hello", "hub-1")
+        tracker = await store.retrieve(sender)
+        assert tracker is not None
+        # A new session, as Rasa starts one after the expiration time (later timestamps).
+        tracker.update(ActionExecuted("action_session_start"))
+        tracker.update(SessionStarted())
+        tracker.update(ActionExecuted("action_listen"))
+        tracker.update(UserUttered("back again", {"name": "greet"}, message_id="hub-2"))
+        await store.save(tracker)
+
+    asyncio.run(two_sessions())
+    latest = asyncio.run(store.retrieve(sender))
+    full = asyncio.run(store.retrieve_full_tracker(sender))
+    assert [e.text for e in latest.events if isinstance(e, UserUttered)] == ["back again"]
+    assert [e.text for e in full.events if isinstance(e, UserUttered)] == ["hello", "back again"]
+    assert asyncio.run(store.retrieve(f"nobody-{uuid.uuid4().hex}")) is None
+
+
+def test_a_tracker_from_elsewhere_adds_only_the_events_not_yet_stored(store_url: str) -> None:
+    store = replica(store_url)
+    sender = f"elsewhere-{uuid.uuid4().hex}"
+    asyncio.run(one_turn(store, sender, "hello", "hub-1"))
+    # Rebuilt from the stored events, as Rasa's HTTP API does: no count remembered.
+    rebuilt = asyncio.run(store.retrieve(sender)).copy()
+    rebuilt.update(UserUttered("one more", {"name": "greet"}, message_id="hub-2"))
+    asyncio.run(store.save(rebuilt))
+    assert len(stored_texts(store, sender)) == 7

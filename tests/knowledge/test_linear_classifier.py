@@ -122,3 +122,12 @@ def test_a_model_file_with_foreign_types_is_refused(storage: LocalModelStorage) 
         sio.dump({"payload": Path("/etc/passwd")}, directory / MODEL_FILE)
     with pytest.raises(RasaException, match="Unexpected types"):
         LinearIntentClassifier.load({}, storage, Resource("linear"), CONTEXT)
+
+
+def test_the_fast_path_gives_exactly_the_pipelines_probabilities(
+    storage: LocalModelStorage,
+) -> None:
+    component = trained(storage)
+    assert component.model is not None
+    texts = ["how much is the filing fee", "hola", "wac0000000000", "", "asdf qwer"]
+    assert (component.predict_proba(texts) == component.model.predict_proba(texts)).all()
