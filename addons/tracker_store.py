@@ -20,7 +20,7 @@ from rasa.shared.core.events import Event, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import make_url
 
-from privacy import redact_value
+from privacy.redact import plain_strings, redact_value
 
 DEFAULT_URL = "sqlite:///var/tracker.db"
 # Set on each tracker this store hands out: how many of its events are already stored.
@@ -66,6 +66,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         database_url = url or os.environ.get("TRACKER_STORE_URL") or DEFAULT_URL
         super().__init__(domain=domain, event_broker=event_broker, **sql_settings(database_url))
         self._statements = _Statements(self.SQLEvent.__table__)
+        self._plain: tuple[Domain | None, frozenset[str]] = (None, frozenset())
 
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
@@ -102,9 +103,26 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                 connection.execute(self._statements.insert, rows)
         setattr(tracker, STORED_EVENTS, len(tracker.events))
 
+    def _plain_strings(self) -> frozenset[str]:
+        """The domain's names (intents, actions, responses, slots, entities, event types), which
+        fill most strings of an event and need no masking; worked out again for a new domain."""
+        domain, plain = self._plain
+        if domain is not self.domain:
+            names: set[str] = {cls.type_name for cls in _event_classes()}
+            if self.domain is not None:
+                names.update(self.domain.intents, self.domain.entities)
+                names.update(self.domain.action_names_or_texts, self.domain.responses)
+                names.update(key.removeprefix("utter_") for key in self.domain.responses)
+                for slot in self.domain.slots:
+                    names.add(slot.name)
+                    names.update(str(value) for value in getattr(slot, "values", None) or [])
+            plain = plain_strings(name for name in names if isinstance(name, str))
+            self._plain = (self.domain, plain)
+        return plain
+
     def _row(self, sender_id: str, event: Event) -> dict[str, Any]:
         data = event.as_dict()
-        redacted = redact_value(data)
+        redacted = redact_value(data, self._plain_strings())
         if isinstance(data.get("message_id"), str):
             # The hub's id for the message ("hub-<n>") is no personal data, and the REST
             # channel looks it up to answer a resent message once (addons/channels.py).
@@ -129,6 +147,15 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                 self._statements.has_message, {"sender_id": sender_id, "needle": f"%{escaped}%"}
             ).first()
         return found is not None
+
+
+def _event_classes() -> list[type[Event]]:
+    found, pending = [], [Event]
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return found
 
 
 class _Statements:

@@ -67,12 +67,31 @@ def redact_text(text: str | None) -> str | None:
     return SSN_RE.sub(_mask_ssn, text)
 
 
-def redact_value(value: Any) -> Any:
-    """Redact strings anywhere inside JSON-like data (event dicts, slot values, metadata)."""
-    if isinstance(value, str):
-        return redact_text(value)
-    if isinstance(value, dict):
-        return {key: redact_value(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [redact_value(item) for item in value]
-    return value
+def redact_value(value: Any, plain: frozenset[str] = frozenset()) -> Any:
+    """Redact strings anywhere inside JSON-like data (event dicts, slot values, metadata).
+
+    Strings in `plain` are known to come out unchanged (see `plain_strings`) and are not
+    checked again: most strings of a Rasa event are intent, action and response names. A
+    string that occurs several times (a message's text, its id) is checked once per call.
+    """
+    done: dict[str, str | None] = {}
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            if item in plain:
+                return item
+            if item not in done:
+                done[item] = redact_text(item)
+            return done[item]
+        if isinstance(item, dict):
+            return {key: walk(inner) for key, inner in item.items()}
+        if isinstance(item, list):
+            return [walk(inner) for inner in item]
+        return item
+
+    return walk(value)
+
+
+def plain_strings(candidates: Any) -> frozenset[str]:
+    """The candidates that redaction leaves unchanged, for `redact_value(..., plain)`."""
+    return frozenset(text for text in candidates if redact_text(text) == text)

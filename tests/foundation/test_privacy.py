@@ -3,6 +3,7 @@
 import pytest
 
 from privacy import mask_receipt, redact_text, redact_value
+from privacy.redact import plain_strings
 
 
 @pytest.mark.parametrize(
@@ -31,6 +32,21 @@ def test_ordinary_text_and_phone_numbers_are_kept() -> None:
 def test_nested_event_data_is_redacted() -> None:
     event = {"text": "EAC9999103403", "parse_data": {"entities": [{"value": "EAC9999103403"}]}}
     assert "9999103403" not in str(redact_value(event))
+
+
+def test_known_names_skip_the_checks_but_never_a_value_that_needs_masking() -> None:
+    # The tracker store passes the domain's names as `plain`; one that redaction would change
+    # (here a receipt-shaped name) must still be masked.
+    plain = plain_strings(["greet", "utter_faq/fees", "EAC9999103403", "my password is abc123"])
+    assert plain == {"greet", "utter_faq/fees"}
+    event = {
+        "text": "EAC9999103403",
+        "parse_data": {"intent": {"name": "greet"}, "text": "EAC9999103403"},
+        "metadata": {"note": "my password is abc123"},
+    }
+    assert redact_value(event, plain) == redact_value(event)
+    assert "9999103403" not in str(redact_value(event, plain))
+    assert "abc123" not in str(redact_value(event, plain))
 
 
 def test_mask_receipt_keeps_prefix_and_last_four() -> None:
