@@ -427,6 +427,12 @@ class Handoff:
         """Every new transcript entry: forward it to the agent, spot a cancel, resume Rasa."""
         chat_id = self._live.by_conversation.get(entry.conversation_id)
         pending: list[Chat] | None = None
+        if chat_id is None and entry.role != "visitor" and entry.conversation_state == "bot":
+            # Not the visitor's, stored while the bot answered (the hub read the state in the
+            # same transaction): no chat is open, so nothing to forward and nothing to ask the
+            # store. A handoff asked for during the turn has set the state before Rasa answers.
+            # So a turn costs one query (the visitor's message), not one per bot answer.
+            return
         if chat_id is None and self.bus.shared:
             # Another hub may have opened or taken it, or ended it: the store knows. One query
             # for both questions (open chat? a finished one whose resume has not reached Rasa?).

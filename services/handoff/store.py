@@ -94,6 +94,20 @@ service_requests = sa.Table(
 )
 
 
+# The statements asked for every visitor message, built once: SQLAlchemy then reuses their
+# cache key and compiled form instead of building both again per call (services/hub/store.py).
+_CHAT = sa.select(chats).where(chats.c.id == sa.bindparam("b_chat", type_=chats.c.id.type))
+_OF_CONVERSATION = chats.c.conversation_id == sa.bindparam(
+    "b_conversation", type_=chats.c.conversation_id.type
+)
+# IN of literal() values: an IN of plain Python values is expanded again at every execution.
+_IS_OPEN = chats.c.status.in_([sa.literal(status, chats.c.status.type) for status in OPEN])
+_OPEN_CHAT = sa.select(chats).where(_OF_CONVERSATION, _IS_OPEN)
+_OPEN_OR_UNSYNCED = sa.select(chats).where(
+    _OF_CONVERSATION, sa.or_(_IS_OPEN, chats.c.rasa_synced.is_(False))
+)
+
+
 def now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -356,28 +370,20 @@ class HandoffStore:
 
     def get_chat(self, chat_id: str) -> Chat | None:
         with self.engine.connect() as db:
-            row = db.execute(sa.select(chats).where(chats.c.id == chat_id)).first()
+            row = db.execute(_CHAT, {"b_chat": chat_id}).first()
         return _chat(row) if row else None
 
     def open_chat_for(self, conversation_id: str) -> Chat | None:
         with self.engine.connect() as db:
-            row = db.execute(
-                sa.select(chats).where(
-                    chats.c.conversation_id == conversation_id, chats.c.status.in_(OPEN)
-                )
-            ).first()
+            row = db.execute(_OPEN_CHAT, {"b_conversation": conversation_id}).first()
         return _chat(row) if row else None
 
     def open_or_unsynced_for(self, conversation_id: str) -> list[Chat]:
         """A conversation's open chat, if any, and its finished chats whose resume has not
-        reached Rasa yet, in one query (the hubs ask for every entry)."""
+        reached Rasa yet, in one query (with a shared bus the hubs ask for every visitor
+        message, and for every entry while a handoff is on)."""
         with self.engine.connect() as db:
-            rows = db.execute(
-                sa.select(chats).where(
-                    chats.c.conversation_id == conversation_id,
-                    sa.or_(chats.c.status.in_(OPEN), chats.c.rasa_synced.is_(False)),
-                )
-            ).all()
+            rows = db.execute(_OPEN_OR_UNSYNCED, {"b_conversation": conversation_id}).all()
         return [_chat(row) for row in rows]
 
     def unsynced_for(self, conversation_id: str) -> list[Chat]:

@@ -5,10 +5,11 @@ every new entry, so all of a visitor's tabs show the same transcript. Frames for
 through the bus (services/hub/bus.py): with several hub processes, each delivers them to the
 tabs it holds, so tabs on different hubs see the same thing, once.
 
-Hooks for the live-agent handoff: `add_listener` sees every new entry, `post` adds an entry
-(an agent's message) and delivers it to the visitor, `broadcast` sends any frame (typing) to the
-visitor's tabs, and `store.set_state` says who answers; while a conversation's state is not
-"bot" the visitor's messages are stored and announced to listeners but not sent to Rasa.
+Hooks for the live-agent handoff: `add_listener` sees every new entry (with the conversation's
+state read when it was stored), `post` adds an entry (an agent's message) and delivers it to the
+visitor, `broadcast` sends any frame (typing) to the visitor's tabs, and `store.set_state` says
+who answers; while a conversation's state is not "bot" the visitor's messages are stored and
+announced to listeners but not sent to Rasa.
 """
 
 from __future__ import annotations

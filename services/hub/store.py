@@ -58,6 +58,34 @@ entries = sa.Table(
 )
 
 
+# The hot statements, built once: SQLAlchemy then reuses their cache key and compiled form. Built
+# per call, building them and computing their cache key cost more of the hub's CPU than running
+# them. Values go in as parameters; `b_` keeps their names apart from the columns' (which
+# SQLAlchemy reserves for the values of an INSERT or UPDATE).
+_CONVERSATION_ID = sa.bindparam("b_conversation", type_=conversations.c.id.type)
+_CONVERSATION = sa.select(conversations).where(conversations.c.id == _CONVERSATION_ID)
+_STATE = sa.select(conversations.c.state).where(conversations.c.id == _CONVERSATION_ID)
+_TOUCH = (
+    conversations.update()
+    .where(conversations.c.id == _CONVERSATION_ID)
+    .values(updated_at=sa.bindparam("b_now", type_=conversations.c.updated_at.type))
+)
+# PostgreSQL: the state comes back with the update, one statement instead of two.
+_TOUCH_RETURNING_STATE = _TOUCH.returning(conversations.c.state)
+_INSERT_ENTRY = entries.insert()
+_ENTRY_CONVERSATION = sa.bindparam("b_conversation", type_=entries.c.conversation_id.type)
+_FIND = sa.select(entries).where(
+    entries.c.conversation_id == _ENTRY_CONVERSATION,
+    entries.c.client_id == sa.bindparam("b_client", type_=entries.c.client_id.type),
+)
+_HISTORY = (
+    sa.select(entries)
+    .where(entries.c.conversation_id == _ENTRY_CONVERSATION)
+    .order_by(entries.c.id.desc())
+    .limit(sa.bindparam("b_limit", type_=sa.Integer))
+)
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -78,6 +106,9 @@ class Entry:
     data: dict[str, Any] = field(default_factory=dict)
     client_id: str | None = None
     created_at: datetime | None = None
+    # Who answered the conversation ("bot" or a handoff state) in the transaction that stored
+    # this entry; None when not known (an entry read back). Lets a listener skip asking.
+    conversation_state: str | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         """What the widget (and later the agent console) receives."""
@@ -139,6 +170,8 @@ class TranscriptStore:
     def __init__(self, url: str) -> None:
         self.engine = create_db_engine(url)
         create_tables(metadata, self.engine)
+        # SQLAlchemy 1.4 has UPDATE ... RETURNING for PostgreSQL, not for SQLite.
+        self._returning = bool(self.engine.dialect.full_returning)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -160,9 +193,7 @@ class TranscriptStore:
 
     def get_conversation(self, conversation_id: str) -> Conversation | None:
         with self.engine.connect() as db:
-            row = db.execute(
-                sa.select(conversations).where(conversations.c.id == conversation_id)
-            ).first()
+            row = db.execute(_CONVERSATION, {"b_conversation": conversation_id}).first()
         return Conversation(row.id, row.visitor_id, row.state) if row else None
 
     def set_state(self, conversation_id: str, state: str) -> None:
@@ -187,7 +218,7 @@ class TranscriptStore:
             raise ValueError(f"unknown role {role!r}")
         if client_id is not None and (existing := self.find(conversation_id, client_id)):
             return existing, False
-        stored, new, _ = self._insert(conversation_id, [(role, text, data)], client_id, False)
+        stored, new = self._insert(conversation_id, [(role, text, data)], client_id)
         return stored[0], new
 
     def append_many(
@@ -196,8 +227,7 @@ class TranscriptStore:
         """Store several entries (the answers of one turn) in order, in one transaction."""
         if not items:
             return []
-        entries_, _, _ = self._insert(conversation_id, items, None, False)
-        return entries_
+        return self._insert(conversation_id, items, None)[0]
 
     def append_and_read_state(
         self,
@@ -210,16 +240,17 @@ class TranscriptStore:
         """append(), without looking for the client_id first (the caller just did), and with
         the conversation's state read in the same transaction: the relay needs both, and each
         call costs a round trip to the database."""
-        stored, new, state = self._insert(conversation_id, [(role, text, data)], client_id, True)
-        return stored[0], new, state
+        stored, new = self._insert(conversation_id, [(role, text, data)], client_id)
+        return stored[0], new, stored[0].conversation_state  # None for a client_id seen
 
     def _insert(
         self,
         conversation_id: str,
         items: list[tuple[Role, str | None, dict[str, Any] | None]],
         client_id: str | None,
-        read_state: bool,
-    ) -> tuple[list[Entry], bool, str | None]:
+    ) -> tuple[list[Entry], bool]:
+        """Store the entries, touch the conversation and read its state, in one transaction
+        (the state rides along: on PostgreSQL with the update, on SQLite one primary-key read)."""
         for role, _, _ in items:
             if role not in ROLES:
                 raise ValueError(f"unknown role {role!r}")
@@ -235,28 +266,19 @@ class TranscriptStore:
             }
             for role, text, data in items
         ]
-        state = None
+        touch = {"b_conversation": conversation_id, "b_now": created_at}
         try:
             with self.engine.begin() as db:
-                ids = [
-                    db.execute(entries.insert().values(**row)).inserted_primary_key[0]
-                    for row in rows
-                ]
-                db.execute(
-                    conversations.update()
-                    .where(conversations.c.id == conversation_id)
-                    .values(updated_at=created_at)
-                )
-                if read_state:
-                    state = db.execute(
-                        sa.select(conversations.c.state).where(
-                            conversations.c.id == conversation_id
-                        )
-                    ).scalar()
+                ids = [db.execute(_INSERT_ENTRY, row).inserted_primary_key[0] for row in rows]
+                if self._returning:
+                    state = db.execute(_TOUCH_RETURNING_STATE, touch).scalar()
+                else:
+                    db.execute(_TOUCH, touch)
+                    state = db.execute(_STATE, {"b_conversation": conversation_id}).scalar()
         except IntegrityError:
             # Two connections raced to store the same client message: the first one won.
             if client_id is not None and (existing := self.find(conversation_id, client_id)):
-                return [existing], False, None
+                return [existing], False
             raise
         stored = [
             Entry(
@@ -267,28 +289,21 @@ class TranscriptStore:
                 data=json.loads(row["data"]) if row["data"] else {},
                 client_id=client_id,
                 created_at=created_at,
+                conversation_state=state,
             )
             for id_, row in zip(ids, rows, strict=True)
         ]
-        return stored, True, state
+        return stored, True
 
     def find(self, conversation_id: str, client_id: str) -> Entry | None:
         with self.engine.connect() as db:
             row = db.execute(
-                sa.select(entries).where(
-                    entries.c.conversation_id == conversation_id,
-                    entries.c.client_id == client_id,
-                )
+                _FIND, {"b_conversation": conversation_id, "b_client": client_id}
             ).first()
         return _entry(row) if row else None
 
     def history(self, conversation_id: str, limit: int = 500) -> list[Entry]:
         """The latest `limit` entries, oldest first."""
         with self.engine.connect() as db:
-            rows = db.execute(
-                sa.select(entries)
-                .where(entries.c.conversation_id == conversation_id)
-                .order_by(entries.c.id.desc())
-                .limit(limit)
-            ).all()
+            rows = db.execute(_HISTORY, {"b_conversation": conversation_id, "b_limit": limit}).all()
         return [_entry(row) for row in reversed(rows)]

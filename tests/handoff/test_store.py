@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from services.handoff.accounts import AccountError, authenticate, create_account
 from services.handoff.store import HandoffStore, now, sessions
+from services.hub.store import conversations
 from tests.handoff.support import PASSWORD, fresh_postgres
 
 
@@ -187,3 +188,61 @@ def test_a_visitor_message_is_stored_once_with_its_conversations_state(database_
         assert texts == ["hello", "still there?", "One moment.", answers[1].text]
     finally:
         transcripts.close()
+
+
+def test_new_entries_carry_the_state_they_were_stored_in_and_read_back_the_same(
+    database_url: str,
+) -> None:
+    """The handoff's listener trusts this state to skip asking about the bot's answers."""
+    from services.hub.store import TranscriptStore
+
+    transcripts = TranscriptStore(database_url)
+    try:
+        conversation = transcripts.create_conversation("visitor-entries")
+        visitor, new, state = transcripts.append_and_read_state(
+            conversation.id, "visitor", "hi", {"payload": "/greet"}, "tab-9"
+        )
+        assert new and state == visitor.conversation_state == "bot"
+        answers = transcripts.append_many(
+            conversation.id, [("bot", "Hello!", None), ("bot", None, {"buttons": [{"t": 1}]})]
+        )
+        assert [a.conversation_state for a in answers] == ["bot", "bot"]
+        transcripts.set_state(conversation.id, "agent")
+        notice, _ = transcripts.append(conversation.id, "system", "Maria joined", {"n": 1})
+        assert notice.conversation_state == "agent"
+        # Read back (history, a resend's lookup): equal to what was stored, the state not known.
+        stored = [visitor, *answers, notice]
+        assert transcripts.history(conversation.id) == stored
+        assert transcripts.history(conversation.id, limit=2) == stored[-2:]
+        found = transcripts.find(conversation.id, "tab-9")
+        assert found == visitor and found is not None and found.conversation_state is None
+        assert transcripts.find(conversation.id, "tab-0") is None
+        again, new, state = transcripts.append_and_read_state(
+            conversation.id, "visitor", "hi", None, "tab-9"
+        )
+        assert (again, new, state) == (visitor, False, None)
+        got = transcripts.get_conversation(conversation.id)
+        assert got is not None and (got.visitor_id, got.state) == ("visitor-entries", "agent")
+        assert transcripts.get_conversation("nobody") is None
+        # The conversation's updated_at follows its latest entry.
+        with transcripts.engine.connect() as db:
+            updated = db.execute(
+                sa.select(conversations.c.updated_at).where(conversations.c.id == conversation.id)
+            ).scalar_one()
+        if updated.tzinfo is None:
+            updated = updated.replace(tzinfo=timezone.utc)  # SQLite drops the zone
+        assert updated == notice.created_at
+    finally:
+        transcripts.close()
+
+
+def test_the_chat_queries_of_every_message_find_the_same_chats(store: HandoffStore) -> None:
+    waiting = store.create_chat("c1", "tier_1", "asked", "en", {}, None)
+    store.create_chat("c2", "tier_1", "asked", "en", {}, None, "declined", "no_agent")
+    ended = store.create_chat("c3", "tier_1", "asked", "en", {}, None)
+    store.finish(ended.id, "cancelled")
+    assert store.get_chat(waiting.id) == waiting and store.get_chat("nope") is None
+    assert store.open_chat_for("c1") == waiting and store.open_or_unsynced_for("c1") == [waiting]
+    assert store.open_chat_for("c2") is None and store.open_or_unsynced_for("c2") == []
+    assert store.open_chat_for("c3") is None
+    assert [c.status for c in store.open_or_unsynced_for("c3")] == ["cancelled"]
