@@ -136,7 +136,7 @@ class Hub:
     ) -> Entry:
         """Add an entry (an agent's message, a notice) and deliver it to the visitor's tabs."""
         entry, _ = await self.db(self.store.append, conversation_id, role, text, data)
-        await self._publish(entry)
+        await self._publish([entry])
         return entry
 
     # --- visitor sockets
@@ -257,12 +257,17 @@ class Hub:
             # The same message sent through another hub at the same moment: relayed there.
             await visitor.socket.send(frame("entry", entry=entry.to_json()))
             return
-        await self._publish(entry)
-        if state not in (None, "bot"):
+        typing = frame("typing", active=True)
+        if state in (None, "bot"):
+            # The usual case: the message and "the bot is typing" go out as one bus message.
+            await self._publish([entry], then=[typing])
+        else:
+            await self._publish([entry])
             # The handoff's listener may just have handed it back (the visitor cancelled).
             conversation = await self.db(self.store.get_conversation, conversation_id)
-            if conversation is not None and conversation.state != "bot":
+            if conversation is None or conversation.state != "bot":
                 return  # a person answers this conversation (handoff)
+            await self.broadcast(conversation_id, typing)
         # The entry's id names this message to Rasa: sent again (nginx retrying at another
         # replica), it is answered from the tracker instead of twice (addons/channels.py).
         metadata: dict[str, Any] = {"page_url": visitor.page_url, "message_id": f"hub-{entry.id}"}
@@ -270,14 +275,17 @@ class Hub:
             metadata["page_language"] = visitor.page_language
         if visitor.language:
             metadata["language"] = visitor.language
-        await self.broadcast(conversation_id, frame("typing", active=True))
+        ended = False
         try:
-            await self._answer(visitor, message.payload or text, metadata)
+            ended = await self._answer(visitor, message.payload or text, metadata)
         finally:
-            # Sent after the answers: the end of this turn for every tab.
-            await self.broadcast(conversation_id, frame("typing", active=False))
+            if not ended:
+                # After the answers: the end of this turn for every tab.
+                await self.broadcast(conversation_id, frame("typing", active=False))
 
-    async def _answer(self, visitor: Visitor, text: str, metadata: dict[str, Any]) -> None:
+    async def _answer(self, visitor: Visitor, text: str, metadata: dict[str, Any]) -> bool:
+        """Ask Rasa, store and deliver its answers; True when the end of the turn (typing
+        false) went out with them."""
         conversation_id = visitor.session.conversation_id
         try:
             replies = await self.rasa.send(conversation_id, text, metadata)
@@ -290,43 +298,58 @@ class Hub:
             await self.post(
                 conversation_id, "system", texts.say(notice, visitor.speaks), {"notice": notice}
             )
-            return
+            return False
         answers: list[tuple[Role, str | None, dict | None]] = []
         for reply in replies:
             text_part = reply.get("text") if isinstance(reply.get("text"), str) else None
             data_part = bot_entry_data(reply)
             if text_part or data_part:
                 answers.append(("bot", text_part, data_part or None))
-        # One transaction for the turn's answers, then each goes out in order.
-        if answers:
-            for entry in await self.db(self.store.append_many, conversation_id, answers):
-                await self._publish(entry)
+        if not answers:
+            return False
+        # One transaction for the turn's answers; they and the end of the turn go out in order,
+        # as one bus message.
+        stored = await self.db(self.store.append_many, conversation_id, answers)
+        await self._publish(stored, then=[frame("typing", active=False)])
+        return True
 
-    async def _publish(self, entry: Entry) -> None:
-        await self.broadcast(entry.conversation_id, frame("entry", entry=entry.to_json()))
-        for listener in self._listeners:
-            try:
-                await listener(entry)
-            except Exception:  # a broken listener must not break the visitor's chat
-                log.exception("entry listener failed")
+    async def _publish(self, entries: list[Entry], then: list[str] | None = None) -> None:
+        """Deliver new entries of one conversation (and frames after them) to its tabs, in one
+        bus message, then tell the listeners about each entry."""
+        if not entries:
+            return
+        frames = [frame("entry", entry=entry.to_json()) for entry in entries] + (then or [])
+        await self.broadcast(entries[0].conversation_id, *frames)
+        for entry in entries:
+            for listener in self._listeners:
+                try:
+                    await listener(entry)
+                except Exception:  # a broken listener must not break the visitor's chat
+                    log.exception("entry listener failed")
 
-    async def broadcast(self, conversation_id: str, data: str) -> None:
-        """Send a frame to every open tab of a conversation (entries, typing), on every hub."""
-        await self.bus.publish("room", {"conversation": conversation_id, "frame": data})
+    async def broadcast(self, conversation_id: str, *frames: str) -> None:
+        """Send frames, in order, to every open tab of a conversation (entries, typing), on
+        every hub; several frames travel as one bus message."""
+        await self.bus.publish("room", {"conversation": conversation_id, "frames": list(frames)})
 
     async def _deliver(self, message: dict[str, Any]) -> None:
-        """A frame from the bus: to the tabs of its conversation that this hub holds."""
-        conversation_id, data = message.get("conversation"), message.get("frame")
-        if not isinstance(conversation_id, str) or not isinstance(data, str):
+        """Frames from the bus: to the tabs of their conversation that this hub holds."""
+        conversation_id, frames = message.get("conversation"), message.get("frames")
+        if isinstance(message.get("frame"), str):  # from a hub of an earlier version
+            frames = [message["frame"]]
+        if not isinstance(conversation_id, str) or not isinstance(frames, list):
             return
         room = self._rooms.get(conversation_id)
         if room is None:
             return
         for socket in list(room.sockets):
             try:
-                # Every conversation on this hub waits for this send: a tab that stops reading
-                # is cut off (it reconnects and gets the transcript) instead of stalling them.
-                await asyncio.wait_for(socket.send(data), SEND_SECONDS)
+                for data in frames:
+                    if isinstance(data, str):
+                        # Every conversation on this hub waits for this send: a tab that stops
+                        # reading is cut off (it reconnects and gets the transcript) instead of
+                        # stalling them.
+                        await asyncio.wait_for(socket.send(data), SEND_SECONDS)
             except Exception:  # that tab went away; its handler cleans up
                 room.sockets.discard(socket)
                 _cut_off(socket)
