@@ -16,8 +16,11 @@ means what it says.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import re
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -84,6 +87,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             # Folds for the probability calibration; every label needs at least this many examples.
             "calibration_folds": 5,
             "ranking_length": 10,
+            # Messages whose probabilities are kept (see _probabilities); NLU_CACHE_SIZE in the
+            # environment overrides it, 0 turns the cache off.
+            "cache_size": 1024,
         }
 
     @staticmethod
@@ -101,6 +107,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         self._model_storage = model_storage
         self._resource = resource
         self.model = model
+        size = os.environ.get("NLU_CACHE_SIZE", "").strip()
+        self._cache_size = int(size) if size.isdigit() else int(self.config["cache_size"])
+        self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
 
     @classmethod
     def create(
@@ -148,12 +157,32 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     def process(self, messages: list[Message]) -> list[Message]:
         if self.model is None:
             return messages
-        texts = [normalize(message.get(TEXT) or "") for message in messages]
-        probabilities = self.predict_proba(texts)
         labels = [str(label) for label in self.model.classes_]
-        for message, row in zip(messages, probabilities, strict=True):
-            self._set_prediction(message, labels, row)
+        for message in messages:
+            self._set_prediction(message, labels, self._probabilities(message.get(TEXT) or ""))
         return messages
+
+    def _probabilities(self, text: str) -> np.ndarray:
+        """The model's probabilities for one message, kept for the messages seen most recently.
+
+        The model is fixed once trained, so a text seen before gets exactly the same answer;
+        many messages recur word for word (greetings, thanks, yes and no, button payloads).
+        The cache is keyed by a hash of the normalized text, so no text is kept in memory.
+        """
+        normalized = normalize(text)
+        if not self._cache_size:
+            return self.predict_proba([normalized])[0]
+        key = hashlib.blake2b(normalized.encode("utf-8"), digest_size=16).digest()
+        row = self._cache.get(key)
+        if row is not None:
+            self._cache.move_to_end(key)
+            return row
+        row = self.predict_proba([normalized])[0]
+        row.flags.writeable = False  # shared by every later hit
+        self._cache[key] = row
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return row
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """The pipeline's predict_proba without FeatureUnion's joblib dispatch.

@@ -131,3 +131,21 @@ def test_the_fast_path_gives_exactly_the_pipelines_probabilities(
     assert component.model is not None
     texts = ["how much is the filing fee", "hola", "wac0000000000", "", "asdf qwer"]
     assert (component.predict_proba(texts) == component.model.predict_proba(texts)).all()
+
+
+def test_a_repeated_message_gets_the_same_answer_from_the_cache(
+    storage: LocalModelStorage,
+) -> None:
+    component = trained(storage)
+    component._cache_size = 2
+    texts = ["how much is the filing fee", "hello", "WAC2190054321", "hello"]
+    first = [parse(component, text).get("intent_ranking") for text in texts]
+    again = [parse(component, text).get("intent_ranking") for text in texts]
+    assert first == again
+    assert len(component._cache) == 2  # bounded: the least recently used went
+    # Keyed by a hash of the normalized text: nothing a visitor wrote is kept.
+    assert all(isinstance(key, bytes) and len(key) == 16 for key in component._cache)
+    uncached = trained(storage)
+    uncached._cache_size = 0
+    assert [parse(uncached, text).get("intent_ranking") for text in texts] == first
+    assert not uncached._cache
