@@ -133,10 +133,15 @@ def choose_language(latest_message: dict[str, Any], current: str | None) -> str:
 
 
 def _payload(text: str) -> re.Match[str] | None:
-    """The parts of a button payload (`/intent`, `/intent{"entity": "value"}`), else None."""
+    """The parts of a button payload (`/intent`, `/intent{"entity": "value"}`), else None
+    (also for typed text that merely starts with a slash: an intent name has no spaces)."""
     if not text.startswith("/"):
         return None
-    return YAMLStoryReader._regex_message_pattern().match(text)
+    match = YAMLStoryReader._regex_message_pattern().match(text)
+    name = match.group(INTENT_NAME_KEY).strip() if match else ""
+    if not name or any(ch.isspace() for ch in name):
+        return None
+    return match
 
 
 def _with_entity(payload: re.Match[str], value: str) -> str | None:

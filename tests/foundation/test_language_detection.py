@@ -81,6 +81,12 @@ def test_a_payload_gets_the_language_inside_it_and_is_not_read_as_text() -> None
     assert tagged.get("text") == '/account_choose_type{"account_type": "csol", "language": "es"}'
 
 
+def test_typed_text_starting_with_a_slash_is_read_as_text() -> None:
+    tagged = _tag("/ hola, necesito ayuda", "en")
+    assert tagged.get("text") == "/ hola, necesito ayuda"
+    assert _entities(tagged) == [("language", "es")]
+
+
 def test_a_switch_request_without_a_language_toggles() -> None:
     assert _entities(_tag("change language", "es", intent="change_language")) == [
         ("language", "en")
