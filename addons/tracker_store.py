@@ -18,6 +18,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.utils.common import all_subclasses
 from sqlalchemy.engine import make_url
 
 from privacy.redact import plain_strings, redact_value
@@ -108,7 +109,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         fill most strings of an event and need no masking; worked out again for a new domain."""
         domain, plain = self._plain
         if domain is not self.domain:
-            names: set[str] = {cls.type_name for cls in _event_classes()}
+            names: set[str] = {cls.type_name for cls in all_subclasses(Event)}
             if self.domain is not None:
                 names.update(self.domain.intents, self.domain.entities)
                 names.update(self.domain.action_names_or_texts, self.domain.responses)
@@ -147,15 +148,6 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                 self._statements.has_message, {"sender_id": sender_id, "needle": f"%{escaped}%"}
             ).first()
         return found is not None
-
-
-def _event_classes() -> list[type[Event]]:
-    found, pending = [], [Event]
-    while pending:
-        cls = pending.pop()
-        found.append(cls)
-        pending.extend(cls.__subclasses__())
-    return found
 
 
 class _Statements:
