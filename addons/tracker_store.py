@@ -9,6 +9,8 @@ from __future__ import annotations
 import itertools
 import json
 import os
+from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -80,8 +82,8 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             rows = connection.execute(query, {"sender_id": sender_id}).all()
         if not rows or not self.domain:
             return None
-        events = [json.loads(row.data) for row in rows]
-        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        events = _deserialise([json.loads(row.data) for row in rows])
+        tracker = DialogueStateTracker.from_events(sender_id, events, self.domain.slots)
         if not fetch_events_from_all_sessions:
             # What Rasa's save() would count again: the events of the latest session.
             setattr(tracker, STORED_EVENTS, len(tracker.events))
@@ -96,8 +98,9 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                 stored = connection.execute(
                     self._statements.count_latest_session, {"sender_id": tracker.sender_id}
                 ).scalar_one()
+            memo: dict[str, str | None] = {}  # the events share the model's id and more
             rows = [
-                self._row(tracker.sender_id, event)
+                self._row(tracker.sender_id, event, memo)
                 for event in itertools.islice(tracker.events, stored, None)
             ]
             if rows:
@@ -105,8 +108,10 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         setattr(tracker, STORED_EVENTS, len(tracker.events))
 
     def _plain_strings(self) -> frozenset[str]:
-        """The domain's names (intents, actions, responses, slots, entities, event types), which
-        fill most strings of an event and need no masking; worked out again for a new domain."""
+        """The domain's names (intents, actions, responses, slots, entities, event types) and
+        its responses' texts, buttons and payloads, which fill most strings of an event and
+        need no masking; worked out again for a new domain. A response with a slot in it is
+        filled in when sent, so its text is no longer this one and gets checked."""
         domain, plain = self._plain
         if domain is not self.domain:
             names: set[str] = {cls.type_name for cls in all_subclasses(Event)}
@@ -114,6 +119,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                 names.update(self.domain.intents, self.domain.entities)
                 names.update(self.domain.action_names_or_texts, self.domain.responses)
                 names.update(key.removeprefix("utter_") for key in self.domain.responses)
+                names.update(_strings_in(self.domain.responses))
                 for slot in self.domain.slots:
                     names.add(slot.name)
                     names.update(str(value) for value in getattr(slot, "values", None) or [])
@@ -121,9 +127,11 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             self._plain = (self.domain, plain)
         return plain
 
-    def _row(self, sender_id: str, event: Event) -> dict[str, Any]:
+    def _row(
+        self, sender_id: str, event: Event, memo: dict[str, str | None] | None = None
+    ) -> dict[str, Any]:
         data = event.as_dict()
-        redacted = redact_value(data, self._plain_strings())
+        redacted = redact_value(data, self._plain_strings(), memo)
         if isinstance(data.get("message_id"), str):
             # The hub's id for the message ("hub-<n>") is no personal data, and the REST
             # channel looks it up to answer a resent message once (addons/channels.py).
@@ -148,6 +156,41 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                 self._statements.has_message, {"sender_id": sender_id, "needle": f"%{escaped}%"}
             ).first()
         return found is not None
+
+
+def _strings_in(value: Any) -> Iterator[str]:
+    """Every string inside JSON-like data (values, not keys)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for inner in value.values():
+            yield from _strings_in(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _strings_in(inner)
+
+
+@lru_cache(maxsize=1)
+def _event_classes() -> dict[str, type[Event]]:
+    """Event classes by type name, first one wins as in Rasa's `Event.resolve_by_type`, which
+    lists every subclass again for each event it reads (5% of a replica's time). A type not in
+    the table (a class imported later) goes to Rasa's own lookup."""
+    classes: dict[str, type[Event]] = {}
+    for cls in all_subclasses(Event):
+        classes.setdefault(cls.type_name, cls)
+    return classes
+
+
+def _deserialise(dumps: list[dict[str, Any]]) -> list[Event]:
+    """Rasa's `deserialise_events`, with the event classes looked up in a table."""
+    classes = _event_classes()
+    events: list[Event] = []
+    for dump in dumps:
+        cls = classes.get(dump.get("event"))  # type: ignore[arg-type]
+        event = cls._from_parameters(dump) if cls else Event.from_parameters(dump)
+        if event is not None:  # Rasa also drops what it cannot read (old "topic" events)
+            events.append(event)
+    return events
 
 
 class _Statements:

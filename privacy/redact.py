@@ -67,14 +67,18 @@ def redact_text(text: str | None) -> str | None:
     return SSN_RE.sub(_mask_ssn, text)
 
 
-def redact_value(value: Any, plain: frozenset[str] = frozenset()) -> Any:
+def redact_value(
+    value: Any, plain: frozenset[str] = frozenset(), memo: dict[str, str | None] | None = None
+) -> Any:
     """Redact strings anywhere inside JSON-like data (event dicts, slot values, metadata).
 
     Strings in `plain` are known to come out unchanged (see `plain_strings`) and are not
     checked again: most strings of a Rasa event are intent, action and response names. A
-    string that occurs several times (a message's text, its id) is checked once per call.
+    string that occurs several times (a message's text, its id) is checked once per call, or
+    once for all the calls that share a `memo` (the events of one save: each carries the
+    model's id). Keep a memo only as long as the data it was filled from.
     """
-    done: dict[str, str | None] = {}
+    done: dict[str, str | None] = {} if memo is None else memo
 
     def walk(item: Any) -> Any:
         if isinstance(item, str):

@@ -225,17 +225,24 @@ class Hub:
         conversation_id = visitor.session.conversation_id
         room = self._rooms.setdefault(conversation_id, _Room())
         async with room.lock:
-            if message.client_id is not None:
-                seen = await self.db(self.store.find, conversation_id, message.client_id)
-                if seen is not None:
-                    # A resend after a network drop: acknowledge, never relay twice.
-                    await visitor.socket.send(frame("entry", entry=seen.to_json()))
-                    return
+            # A resend after a network drop counts like any message; storing it finds it (the
+            # client id is unique per conversation) and only acknowledges it, so the usual
+            # message costs no lookup of its own.
             wait = await self.limiter.check(conversation_id)
             if wait:
-                await self.error(
-                    visitor.socket, "too_many", language, client_id=message.client_id, seconds=wait
-                )
+                seen = None
+                if message.client_id is not None:
+                    seen = await self.db(self.store.find, conversation_id, message.client_id)
+                if seen is not None:
+                    await visitor.socket.send(frame("entry", entry=seen.to_json()))
+                else:
+                    await self.error(
+                        visitor.socket,
+                        "too_many",
+                        language,
+                        client_id=message.client_id,
+                        seconds=wait,
+                    )
                 return
             await self._relay(visitor, message, text)
         self._forget_if_idle(conversation_id)
@@ -243,8 +250,8 @@ class Hub:
     async def _relay(self, visitor: Visitor, message: Message, text: str) -> None:
         conversation_id = visitor.session.conversation_id
         data = {"payload": message.payload} if message.payload else None
-        # The store redacts: identifiers are masked, a password-like message is hidden. The
-        # client id was looked for just before (_receive_checked), under the room's lock.
+        # The store redacts: identifiers are masked, a password-like message is hidden. A
+        # client id already stored (a resend) gives back the stored entry, not a new one.
         entry, new, state = await self.db(
             self.store.append_and_read_state,
             conversation_id,
@@ -254,7 +261,8 @@ class Hub:
             message.client_id,
         )
         if not new:
-            # The same message sent through another hub at the same moment: relayed there.
+            # A resend, or the same message through another hub at the same moment: it was
+            # relayed the first time; acknowledge it, never relay it twice.
             await visitor.socket.send(frame("entry", entry=entry.to_json()))
             return
         typing = frame("typing", active=True)
