@@ -70,8 +70,6 @@ _TOUCH = (
     .where(conversations.c.id == _CONVERSATION_ID)
     .values(updated_at=sa.bindparam("b_now", type_=conversations.c.updated_at.type))
 )
-# PostgreSQL: the state comes back with the update, one statement instead of two.
-_TOUCH_RETURNING_STATE = _TOUCH.returning(conversations.c.state)
 _INSERT_ENTRY = entries.insert()
 _ENTRY_CONVERSATION = sa.bindparam("b_conversation", type_=entries.c.conversation_id.type)
 _FIND = sa.select(entries).where(
@@ -84,6 +82,24 @@ _HISTORY = (
     .order_by(entries.c.id.desc())
     .limit(sa.bindparam("b_limit", type_=sa.Integer))
 )
+
+
+# PostgreSQL: _INSERT_ENTRY for each entry, _TOUCH and _STATE, as one statement. The
+# entries go in in their order (ORDER BY the position), so their ids rise in that order.
+_APPEND_POSTGRESQL = f"""
+WITH touched AS (
+    UPDATE {conversations.name} SET updated_at = %(now)s WHERE id = %(conversation)s
+    RETURNING state
+), added AS (
+    INSERT INTO {entries.name} (conversation_id, role, text, data, client_id, created_at)
+    SELECT %(conversation)s, item.role, item.text, item.data, %(client)s, %(now)s
+    FROM unnest(%(roles)s::varchar[], %(texts)s::text[], %(datas)s::text[])
+        WITH ORDINALITY AS item(role, text, data, position)
+    ORDER BY item.position
+    RETURNING id
+)
+SELECT (SELECT state FROM touched), (SELECT array_agg(id) FROM added)
+"""
 
 
 def _now() -> datetime:
@@ -170,8 +186,8 @@ class TranscriptStore:
     def __init__(self, url: str) -> None:
         self.engine = create_db_engine(url)
         create_tables(metadata, self.engine)
-        # SQLAlchemy 1.4 has UPDATE ... RETURNING for PostgreSQL, not for SQLite.
-        self._returning = bool(self.engine.dialect.full_returning)
+        # The stores are SQLite or PostgreSQL; PostgreSQL stores a turn in one statement.
+        self._postgresql = self.engine.dialect.name == "postgresql"
 
     def close(self) -> None:
         self.engine.dispose()
@@ -237,9 +253,10 @@ class TranscriptStore:
         data: dict[str, Any] | None = None,
         client_id: str | None = None,
     ) -> tuple[Entry, bool, str | None]:
-        """append(), without looking for the client_id first (the caller just did), and with
-        the conversation's state read in the same transaction: the relay needs both, and each
-        call costs a round trip to the database."""
+        """append(), with the conversation's state read in the same transaction, and without
+        looking for the client_id first: a resend is rare, and the unique client id turns it
+        into the stored entry (new False). The relay needs both answers, and each call costs
+        a round trip to the database."""
         stored, new = self._insert(conversation_id, [(role, text, data)], client_id)
         return stored[0], new, stored[0].conversation_state  # None for a client_id seen
 
@@ -266,15 +283,11 @@ class TranscriptStore:
             }
             for role, text, data in items
         ]
-        touch = {"b_conversation": conversation_id, "b_now": created_at}
         try:
-            with self.engine.begin() as db:
-                ids = [db.execute(_INSERT_ENTRY, row).inserted_primary_key[0] for row in rows]
-                if self._returning:
-                    state = db.execute(_TOUCH_RETURNING_STATE, touch).scalar()
-                else:
-                    db.execute(_TOUCH, touch)
-                    state = db.execute(_STATE, {"b_conversation": conversation_id}).scalar()
+            if self._postgresql:
+                ids, state = self._insert_postgresql(conversation_id, rows, created_at)
+            else:
+                ids, state = self._insert_generic(conversation_id, rows, created_at)
         except IntegrityError:
             # Two connections raced to store the same client message: the first one won.
             if client_id is not None and (existing := self.find(conversation_id, client_id)):
@@ -294,6 +307,35 @@ class TranscriptStore:
             for id_, row in zip(ids, rows, strict=True)
         ]
         return stored, True
+
+    def _insert_generic(
+        self, conversation_id: str, rows: list[dict[str, Any]], created_at: datetime
+    ) -> tuple[list[int], str | None]:
+        """SQLite: one statement per entry, then touch the conversation and read its state."""
+        touch = {"b_conversation": conversation_id, "b_now": created_at}
+        with self.engine.begin() as db:
+            ids = [db.execute(_INSERT_ENTRY, row).inserted_primary_key[0] for row in rows]
+            db.execute(_TOUCH, touch)
+            state = db.execute(_STATE, {"b_conversation": conversation_id}).scalar()
+        return ids, state
+
+    def _insert_postgresql(
+        self, conversation_id: str, rows: list[dict[str, Any]], created_at: datetime
+    ) -> tuple[list[int], str | None]:
+        """PostgreSQL: the entries, the touch and the state in one statement, one round trip
+        (the hub stores twice per visitor message: its text, then the bot's answers)."""
+        params = {
+            "conversation": conversation_id,
+            "now": created_at,
+            "client": rows[0]["client_id"],
+            "roles": [row["role"] for row in rows],
+            "texts": [row["text"] for row in rows],
+            "datas": [row["data"] for row in rows],
+        }
+        with self.engine.begin() as db:
+            state, ids = db.exec_driver_sql(_APPEND_POSTGRESQL, params).one()
+        # Ids come from the sequence in the entries' order, so sorted they match the rows.
+        return sorted(ids or []), state
 
     def find(self, conversation_id: str, client_id: str) -> Entry | None:
         with self.engine.connect() as db:
