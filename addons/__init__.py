@@ -1,6 +1,7 @@
 """Code that runs inside the Rasa server (channel, stores, NLU components)."""
 
-from addons import action_validation, graph_runner
+from addons import action_validation, channels, graph_runner
 
 action_validation.install()
+channels.install()
 graph_runner.install()

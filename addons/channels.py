@@ -3,7 +3,9 @@
 Stock RestInput accepts any caller and drops metadata; the chat hub needs neither. A message
 whose metadata carries a `message_id` already in the conversation is answered from the tracker,
 not handled twice: in production mode nginx resends a message to another Rasa replica when the
-first one died, which may have been after it had handled it.
+first one died, which may have been after it had handled it. The check runs on the tracker Rasa
+reads anyway, under the conversation's lock (`install` wraps `MessageProcessor.log_message`), so
+a new message costs no query of its own, and a resend waits for the turn it repeats to end.
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ from __future__ import annotations
 import hmac
 import os
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import BotUttered, UserUttered
-from sanic import Blueprint, Sanic, response
+from rasa.shared.core.trackers import DialogueStateTracker
+from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -71,6 +76,18 @@ def _bot_messages_after(events: list[Any], message_id: str) -> list[dict[str, An
     return None
 
 
+# The hub's id of the message this task is handling, while `handle_once` waits for Rasa.
+_ANSWER_ONCE: ContextVar[str | None] = ContextVar("answer_once", default=None)
+
+
+class AlreadyAnswered(Exception):
+    """The message was handled before (a resend); these were its answers."""
+
+    def __init__(self, answers: list[dict[str, Any]]) -> None:
+        super().__init__("message already handled")
+        self.answers = answers
+
+
 def handle_once(
     on_new_message: Callable[[UserMessage], Awaitable[Any]],
 ) -> Callable[[UserMessage], Awaitable[Any]]:
@@ -81,19 +98,37 @@ def handle_once(
         if not isinstance(message_id, str) or not message_id or len(message_id) > 100:
             return await on_new_message(message)
         message.message_id = message_id
-        store = Sanic.get_app().ctx.agent.tracker_store
-        # Rasa wraps the configured store; ours answers "seen it?" with one query, so a new
-        # message (nearly all of them) costs no extra tracker read.
-        has_message = getattr(getattr(store, "_tracker_store", store), "has_message", None)
-        if has_message is not None and not await has_message(message.sender_id, message_id):
+        marked = _ANSWER_ONCE.set(message_id)
+        try:
             return await on_new_message(message)
-        tracker = await store.retrieve(message.sender_id)
-        answers = _bot_messages_after(list(tracker.events), message_id) if tracker else None
-        if answers is None:
-            return await on_new_message(message)
-        for answer in answers:
-            answer = {key: value for key, value in answer.items() if value is not None}
-            await message.output_channel.send_response(message.sender_id, answer)
-        return None
+        except AlreadyAnswered as repeated:
+            for answer in repeated.answers:
+                answer = {key: value for key, value in answer.items() if value is not None}
+                await message.output_channel.send_response(message.sender_id, answer)
+            return None
+        finally:
+            _ANSWER_ONCE.reset(marked)
 
     return handle
+
+
+async def log_message_once(
+    self: MessageProcessor, message: UserMessage, should_save_tracker: bool = True
+) -> DialogueStateTracker:
+    """Rasa's `log_message`; for a message `handle_once` marked, first a look in the tracker
+    it has just read: a message already there is not handled again (AlreadyAnswered)."""
+    tracker = await self.fetch_tracker_and_update_session(
+        message.sender_id, message.output_channel, message.metadata
+    )
+    if message.message_id is not None and message.message_id == _ANSWER_ONCE.get():
+        answers = _bot_messages_after(list(tracker.events), message.message_id)
+        if answers is not None:
+            raise AlreadyAnswered(answers)
+    await self._handle_message_with_tracker(message, tracker)
+    if should_save_tracker:
+        await self.save_tracker(tracker)
+    return tracker
+
+
+def install() -> None:
+    MessageProcessor.log_message = log_message_once  # type: ignore[method-assign]

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import Event, SessionStarted, UserUttered
+from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 from sqlalchemy.engine import make_url
@@ -146,17 +146,6 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             "data": json.dumps(redacted),
         }
 
-    async def has_message(self, sender_id: str, message_id: str) -> bool:
-        """Whether the conversation holds a visitor message with this `message_id`, in any
-        session; one indexed query instead of rebuilding the tracker."""
-        needle = f'"message_id": {json.dumps(message_id)}'
-        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        with self.engine.connect() as connection:
-            found = connection.execute(
-                self._statements.has_message, {"sender_id": sender_id, "needle": f"%{escaped}%"}
-            ).first()
-        return found is not None
-
 
 def _strings_in(value: Any) -> Iterator[str]:
     """Every string inside JSON-like data (values, not keys)."""
@@ -211,12 +200,3 @@ class _Statements:
             sa.select(sa.func.count()).select_from(events).where(sender, latest)
         )
         self.insert = events.insert()
-        self.has_message = (
-            sa.select(events.c.id)
-            .where(
-                sender,
-                events.c.type_name == UserUttered.type_name,
-                events.c.data.like(sa.bindparam("needle"), escape="\\"),
-            )
-            .limit(1)
-        )
