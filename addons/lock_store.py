@@ -8,6 +8,11 @@ the waiter polls once a second and, when it looks after both have run out, finds
 and its own ticket gone, and waits for ever. The killed-replica fault test caught it: one message
 held until the hub gave up. Here each poll moves the waiting ticket's expiry forward, so only the
 tickets of processes that stopped polling (dead ones) run out.
+
+It also makes fewer trips to Redis for the usual message, which finds nobody ahead of it: Rasa
+reads and writes the lock seven times per message (issue: read, write; acquire: read; release:
+read, write, read again, delete), synchronously, on the event loop. Here: issue (read, write),
+the lock just written says whether the ticket is first, and release (read, then write or delete).
 """
 
 from __future__ import annotations
@@ -40,13 +45,36 @@ class WaitingTicketsStayAlive(LockStore):
         lock_lifetime: float = LOCK_LIFETIME,
         wait_time_in_seconds: float = 1,
     ) -> AsyncGenerator[TicketLock, None]:
-        ticket = self.issue_ticket(conversation_id, lock_lifetime)
+        issued, ticket = self._issue(conversation_id, lock_lifetime)
         try:
-            yield await self._wait_for_turn(
-                conversation_id, ticket, lock_lifetime, wait_time_in_seconds
-            )
+            if issued.is_locked(ticket):
+                issued = await self._wait_for_turn(
+                    conversation_id, ticket, lock_lifetime, wait_time_in_seconds
+                )
+            yield issued
         finally:
-            self.cleanup(conversation_id, ticket)
+            self._release(conversation_id, ticket)
+
+    def _issue(self, conversation_id: str, lifetime: float) -> tuple[TicketLock, int]:
+        """Rasa's `issue_ticket`, also handing back the lock as it was written."""
+        try:
+            lock = self.get_or_create_lock(conversation_id)
+            ticket = lock.issue_ticket(lifetime)
+            self.save_lock(lock)
+        except Exception as error:
+            raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
+        return lock, ticket
+
+    def _release(self, conversation_id: str, ticket: int) -> None:
+        """Rasa's `cleanup` with one read: drop the ticket, delete the lock if nobody waits."""
+        lock = self.get_lock(conversation_id)
+        if lock is None:
+            return
+        lock.remove_ticket_for(ticket)
+        if lock.is_someone_waiting():
+            self.save_lock(lock)
+        else:
+            self.delete_lock(conversation_id)
 
     async def _wait_for_turn(
         self, conversation_id: str, ticket: int, lifetime: float, wait: float
