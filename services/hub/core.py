@@ -157,7 +157,9 @@ class Hub:
         visitor = Visitor(socket, session, hello.page_url, hello.page_language, hello.language)
         room = self._rooms.setdefault(session.conversation_id, _Room())
         room.sockets.add(socket)
-        history = await self.db(self.store.history, session.conversation_id)
+        history: list[Entry] = []  # a conversation just created has none yet
+        if resumed:
+            history = await self.db(self.store.history, session.conversation_id)
         await socket.send(
             frame(
                 "welcome",
