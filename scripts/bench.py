@@ -68,7 +68,7 @@ class Plan:
     levels: tuple[int, ...] = (1, 10, 50, 200)
     saturated_seconds: float = 30.0
     # Stepped up until p95 passes the limit; the steps reach far enough that neither assistant
-    # runs out of them on a fast machine (the stock one served 60 msg/s, 300 visitors, here).
+    # runs out of them on a fast machine (here the stock one held 240 visitors, ours 480).
     steps: tuple[int, ...] = (10, 20, 30, 40, 60, 80, 120, 160, 240, 320, 480, 640, 960, 1280)
     step_seconds: float = 40.0
     period: float = 5.0
