@@ -1,7 +1,8 @@
 """Code that runs inside the Rasa server (channel, stores, NLU components)."""
 
-from addons import action_validation, channels, graph_runner
+from addons import action_validation, channels, graph_runner, rule_policy
 
 action_validation.install()
 channels.install()
 graph_runner.install()
+rule_policy.install()

@@ -1,0 +1,115 @@
+"""The rule policy picks the same rules with its memory of past situations as Rasa's own search
+(addons/rule_policy.py), for any rules and any conversation, asked once or again; and training,
+where the rules change under the search, runs Rasa's search."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rasa.core.policies.rule_policy import RulePolicy
+
+import addons  # noqa: F401  (importing the package installs the memory)
+from addons import rule_policy
+
+NOT_SET = "should_not_be_set"
+intents = st.sampled_from(["greet", "goodbye", "ask_fee", "check_case"])
+actions = st.sampled_from(["action_listen", "utter_greet", "receipt_form", "utter_fee"])
+slot_values = st.sampled_from([(1.0,), (0.0,), NOT_SET])
+
+
+@st.composite
+def a_state(draw: Any, start: bool = False) -> dict[str, Any]:
+    """One turn as RulePolicy sees it: user, previous action, active loop, slots."""
+    state: dict[str, Any] = {}
+    if draw(st.booleans()):
+        state["user"] = {"intent": draw(intents)}
+    if not start or draw(st.booleans()):
+        state["prev_action"] = {"action_name": draw(actions)}
+    if draw(st.booleans()):
+        state["active_loop"] = {"name": draw(st.sampled_from(["receipt_form", NOT_SET]))}
+    if draw(st.booleans()):
+        state["slots"] = {"receipt_number": draw(slot_values)}
+    return state
+
+
+@st.composite
+def states(draw: Any, most: int) -> list[dict[str, Any]]:
+    first = draw(a_state(start=True))
+    return [first, *draw(st.lists(a_state(), max_size=most - 1))]
+
+
+def rule_key(rule: list[dict[str, Any]]) -> str:
+    """As Rasa stores a rule: its states as sorted JSON (tuples become lists)."""
+    return json.dumps(rule, sort_keys=True)
+
+
+lookups = st.lists(states(4), min_size=1, max_size=12).map(
+    lambda rules: {rule_key(rule): "utter_greet" for rule in rules}
+)
+
+
+def policy() -> RulePolicy:
+    return RulePolicy.__new__(RulePolicy)  # the search uses only the rules it is given
+
+
+def test_rasa_uses_the_memory() -> None:
+    assert RulePolicy._get_possible_keys is rule_policy.possible_keys
+
+
+@settings(max_examples=300, deadline=None)
+@given(lookups, st.lists(states(7), min_size=1, max_size=4))
+def test_the_same_rules_as_rasas_search_first_time_and_again(
+    lookup: dict[str, str], conversations: list[list[dict[str, Any]]]
+) -> None:
+    remembering = policy()
+    for conversation in conversations * 2:  # the second round answers from memory
+        expected = rule_policy._search(policy(), lookup, conversation)
+        assert remembering._get_possible_keys(lookup, conversation) == expected
+
+
+def test_turns_older_than_the_longest_rule_share_an_answer() -> None:
+    lookup = {
+        rule_key(
+            [{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet"}}]
+        ): "utter_greet"
+    }
+    remembering = policy()
+    turn = {"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet"}}
+    short = [{}, turn]
+    long = [{}, {"prev_action": {"action_name": "utter_fee"}}, turn]
+    assert remembering._get_possible_keys(lookup, short) == set(lookup)
+    assert remembering._get_possible_keys(lookup, long) == set(lookup)
+    assert len(rule_policy._memo(remembering).answers) == 1
+
+
+def test_a_changed_rule_table_is_searched_afresh() -> None:
+    remembering = policy()
+    turn = [{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet"}}]
+    first = {rule_key(turn): "utter_greet"}
+    second = {rule_key([{"prev_action": {"action_name": "utter_fee"}}]): "action_listen"}
+    assert remembering._get_possible_keys(first, turn) == set(first)
+    assert remembering._get_possible_keys(second, turn) == set()
+
+
+def test_training_searches_without_memory(monkeypatch: Any) -> None:
+    searches: list[int] = []
+
+    def counting(self: RulePolicy, lookup: dict[str, Any], states: list[Any]) -> set[str]:
+        searches.append(1)
+        return set()
+
+    monkeypatch.setattr(rule_policy, "_search", counting)
+    remembering = policy()
+    turn = [{"prev_action": {"action_name": "action_listen"}}]
+
+    def fake_train(self: RulePolicy, *args: Any, **kwargs: Any) -> None:
+        for _ in range(3):
+            self._get_possible_keys({"[]": "x"}, turn)
+
+    monkeypatch.setattr(rule_policy, "_train", fake_train)
+    rule_policy.train(remembering)
+    assert len(searches) == 3
+    assert not rule_policy._memo(remembering).answers
