@@ -15,7 +15,6 @@ the last step under). Printed side by side with our/stock ratios; written to res
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import os
@@ -41,6 +40,7 @@ from scripts.loadgen import (
     open_loop,
     resident_memory_mb,
     rest_opener,
+    run_load,
 )
 from scripts.stack import BIN, MODEL, ROOT, free_port, stop
 
@@ -245,7 +245,7 @@ def run_stock(workdir: Path, plan: Plan, retrain: bool) -> Measured:
             async with rest_opener(url, None, connections) as opener:
                 yield opener
 
-        asyncio.run(_measure(measured, opener_for, stock_script, plan))
+        run_load(_measure(measured, opener_for, stock_script, plan))
         measured.memory_mb = resident_memory_mb(pid)
     return measured
 
@@ -265,7 +265,7 @@ def run_ours(plan: Plan, with_breakdown: bool) -> Measured:
         async def opener_for(connections: int) -> AsyncIterator[Opener]:
             yield hub_opener(production)
 
-        asyncio.run(_measure(measured, opener_for, our_script, plan))
+        run_load(_measure(measured, opener_for, our_script, plan))
         measured.memory_mb = sum(resident_memory_mb(pid) for pid in production.pids())
         if with_breakdown:
             try:

@@ -12,7 +12,6 @@ counted too.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import resource
 import subprocess
@@ -20,7 +19,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from scripts.loadgen import closed_loop
+from scripts.loadgen import closed_loop, run_load
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -94,10 +93,10 @@ def main() -> None:
 
     with running_bench_production(args.rasa_replicas, args.hub_replicas) as production:
         opener = hub_opener(production)
-        asyncio.run(closed_loop(opener, our_script, 2, 5.0))  # warm-up
+        run_load(closed_loop(opener, our_script, 2, 5.0))  # warm-up
         samplers = _start_py_spy(production, args.py_spy, args.seconds) if args.py_spy else []
         before = cpu_by_kind()
-        result = asyncio.run(closed_loop(opener, our_script, args.conversations, args.seconds))
+        result = run_load(closed_loop(opener, our_script, args.conversations, args.seconds))
         after = cpu_by_kind()
         for sampler in samplers:
             sampler.wait(timeout=60)

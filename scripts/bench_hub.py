@@ -20,7 +20,7 @@ from typing import Any
 
 import websockets
 
-from scripts.loadgen import SCRIPT, LoadResult, drive
+from scripts.loadgen import SCRIPT, LoadResult, drive, run_load
 from scripts.stack import Stack, running_stack, start_hub
 
 VISITORS = 50
@@ -78,7 +78,7 @@ async def _drive_hub(hub_url: str, visitors: int, seconds: float) -> LoadResult:
 
 def drive_hub(hub_url: str, visitors: int, seconds: float) -> LoadResult:
     """`visitors` concurrent WebSocket conversations through the hub for `seconds`."""
-    return asyncio.run(_drive_hub(hub_url, visitors, seconds))
+    return run_load(_drive_hub(hub_url, visitors, seconds))
 
 
 def _row(path: str, result: LoadResult) -> dict[str, Any]:
