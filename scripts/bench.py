@@ -8,13 +8,15 @@ with scripts of FAQ, case status, fallback and handoff. The two never run at the
 
 Each is measured two ways (scripts/loadgen.py): saturated (1, 10, 50, 200 conversations sending
 back to back: messages/s, p50/p95/p99, errors) and human-paced (visitors each sending a message
-about every 5 s, open loop, stepped up until p95 passes 500 ms or errors appear: the capacity is
-the last step under). Printed side by side with our/stock ratios; written to results/bench/.
+about every 5 s, open loop, stepped up until p95 passes 500 ms or errors appear, then the gap
+between the last step held and the first missed halved twice: the capacity is the most visitors
+held). Printed side by side with our/stock ratios; written to results/bench/.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
 import os
@@ -74,10 +76,15 @@ class Plan:
     period: float = 5.0
     drain: float = 20.0
     breakdown_seconds: float = 10.0
+    # The steps are up to 1.5 times apart: after the first step missed, the gap to the last one
+    # held is halved this many times (to the nearest 10 visitors), each after a pause that lets
+    # the missed step's backlog clear, so the capacity is known within about 10%, not 50%.
+    refine: int = 2
+    settle_seconds: float = 20.0
 
     @classmethod
     def quick(cls) -> Plan:
-        return cls((1, 10, 50), 10.0, (5, 10, 20, 40), 15.0, 5.0, 10.0, 5.0)
+        return cls((1, 10, 50), 10.0, (5, 10, 20, 40), 15.0, 5.0, 10.0, 5.0, 1, 5.0)
 
 
 @dataclass
@@ -117,6 +124,13 @@ def passes(result: LoadResult) -> bool:
     return result.errors == 0 and bool(result.latencies) and result.percentile(0.95) <= P95_LIMIT_MS
 
 
+def midpoint(held: int, missed: int) -> int | None:
+    """The number of visitors halfway between a step held and one missed, to the nearest 10;
+    None when no such number lies strictly between them."""
+    middle = round((held + missed) / 20) * 10
+    return middle if held < middle < missed else None
+
+
 OpenerContext = Callable[[int], contextlib.AbstractAsyncContextManager[Opener]]
 
 
@@ -130,7 +144,8 @@ async def _measure(
             result = await closed_loop(opener, script_for, level, plan.saturated_seconds)
         measured.saturated[level] = result
         _progress(measured.name, f"saturated c={level}", result)
-    for visitors in plan.steps:
+
+    async def step(visitors: int) -> bool:
         async with opener_for(visitors * 2) as opener:
             result = await open_loop(
                 opener,
@@ -143,9 +158,26 @@ async def _measure(
             )
         measured.paced.append(result)
         _progress(measured.name, f"paced {visitors} visitors", result)
-        if not passes(result):
+        return passes(result)
+
+    held, missed = 0, None
+    for visitors in plan.steps:
+        if not await step(visitors):
+            missed = visitors
             break
-        measured.capacity = visitors
+        held = visitors
+    for _ in range(plan.refine):
+        if missed is None or not held:
+            break
+        middle = midpoint(held, missed)
+        if middle is None:
+            break
+        await asyncio.sleep(plan.settle_seconds)
+        if await step(middle):
+            held = middle
+        else:
+            missed = middle
+    measured.capacity = held
 
 
 def _progress(name: str, label: str, result: LoadResult) -> None:
@@ -320,14 +352,12 @@ def report(ours: Measured, stock: Measured, plan: Plan) -> str:
     ]
     ours_steps = {r.concurrency: r.summary() for r in ours.paced}
     stock_steps = {r.concurrency: r.summary() for r in stock.paced}
-    for visitors in plan.steps:
-        if visitors not in ours_steps and visitors not in stock_steps:
-            break
+    for visitors in sorted(set(ours_steps) | set(stock_steps)):
         mine, theirs = ours_steps.get(visitors), stock_steps.get(visitors)
         lines.append(
             f"| {visitors} | {visitors / plan.period:.0f} "
-            f"| {_latencies(mine) if mine else 'stopped'} | {mine['errors'] if mine else ''} "
-            f"| {_latencies(theirs) if theirs else 'stopped'} "
+            f"| {_latencies(mine) if mine else 'not run'} | {mine['errors'] if mine else ''} "
+            f"| {_latencies(theirs) if theirs else 'not run'} "
             f"| {theirs['errors'] if theirs else ''} |"
         )
     lines += [

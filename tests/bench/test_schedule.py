@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
-from scripts.loadgen import open_loop_schedule
+from scripts.bench import Measured, Plan, _measure, midpoint
+from scripts.loadgen import Turn, open_loop_schedule
 
 
 def test_each_visitor_sends_about_every_period_within_the_step() -> None:
@@ -51,3 +56,50 @@ def test_nothing_to_send_in_an_empty_step() -> None:
 def test_impossible_schedules_are_refused(bad: dict) -> None:
     with pytest.raises(ValueError):
         open_loop_schedule(**{"visitors": 3, "seconds": 10, **bad})
+
+
+def test_capacity_refinement_halves_the_gap_between_held_and_missed() -> None:
+    assert midpoint(240, 320) == 280
+    assert midpoint(480, 640) == 560
+    assert midpoint(560, 640) == 600
+    assert midpoint(20, 30) is None  # nothing to the nearest 10 strictly between
+    assert midpoint(30, 40) is None
+
+
+class _Server:
+    """A pretend assistant that answers at once up to `holds` visitors and slowly beyond."""
+
+    def __init__(self, holds: int) -> None:
+        self.holds = holds
+        self.open = 0
+
+    def opener_for(self, _connections: int) -> Any:
+        server = self
+
+        class Chat:
+            async def say(self, turn: Turn, timeout: float) -> bool:
+                await asyncio.sleep(0.6 if server.open > server.holds else 0.0)
+                return True
+
+            async def close(self) -> None:
+                server.open -= 1
+
+        @contextlib.asynccontextmanager
+        async def context() -> AsyncIterator[Any]:
+            async def opener() -> Chat:
+                server.open += 1
+                return Chat()
+
+            yield opener
+
+        return context()
+
+
+def test_the_capacity_is_refined_between_the_last_step_held_and_the_first_missed() -> None:
+    plan = Plan((1,), 0.3, (10, 20, 40, 80), 1.0, 0.25, 1.0, 0.1, 2, 0.0)
+    measured = Measured("fake", "none")
+    server = _Server(holds=55)
+    asyncio.run(_measure(measured, server.opener_for, lambda _: [Turn("hi")], plan))
+    # The ladder misses 80; halfway to 40 is 60 (missed), then 50 (held).
+    assert [result.concurrency for result in measured.paced] == [10, 20, 40, 80, 60, 50]
+    assert measured.capacity == 50
