@@ -362,7 +362,7 @@ def report(ours: Measured, stock: Measured, plan: Plan) -> str:
         )
     lines += [
         "",
-        f"Capacity (last step with p95 <= {P95_LIMIT_MS:.0f} ms and no errors): ours "
+        f"Capacity (most visitors held, p95 <= {P95_LIMIT_MS:.0f} ms and no errors): ours "
         f"{ours.capacity} visitors, stock {stock.capacity}, ours/stock "
         f"{_ratio(ours.capacity, stock.capacity)}",
         f"Cold start s: ours {ours.cold_start_seconds:.0f} (whole plan), stock "

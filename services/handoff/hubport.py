@@ -4,8 +4,11 @@ The hub (services/hub/) owns visitors, their WebSockets and transcripts. The han
   - `post`: add an entry (an agent's message, a notice) and deliver it to the visitor,
   - `add_listener`: see every new entry (the visitor's messages while an agent holds the chat),
   - `history`: read a transcript,
-  - `set_state`: mark who answers a conversation ("bot", "waiting", "agent"); the hub relays a
-    visitor's message to Rasa only in state "bot",
+  - `set_state`: mark who answers a conversation ("bot", "waiting", "agent", or "resuming": back
+    with the bot, but Rasa has not yet been told what the person said); the hub relays a
+    visitor's message to Rasa in states "bot" and "resuming" (after the listeners, which tell
+    Rasa first),
+  - `resume`: "resuming" becomes "bot" (and nothing else changes), once Rasa has been told,
   - `typing`: show or hide the typing indicator in the visitor's tabs,
   - `conversations_since`: how many conversations started (for the handoff rate),
   - `rasa_url` / `rasa_token`: where Rasa's HTTP API is, to record the pause and the resume,
@@ -27,7 +30,7 @@ from services.hub.bus import LocalBus
 from services.hub.core import frame
 from services.hub.store import Entry, conversations
 
-STATES = ("bot", "waiting", "agent")
+STATES = ("bot", "waiting", "agent", "resuming")
 
 
 class HubPort(Protocol):
@@ -46,6 +49,8 @@ class HubPort(Protocol):
     async def exists(self, conversation_id: str) -> bool: ...
 
     async def set_state(self, conversation_id: str, state: str) -> None: ...
+
+    async def resume(self, conversation_id: str) -> None: ...
 
     async def typing(self, conversation_id: str, active: bool) -> None: ...
 
@@ -80,6 +85,9 @@ class HubAdapter:
         if state not in STATES:
             raise ValueError(f"unknown conversation state {state!r}")
         await asyncio.to_thread(self._hub.store.set_state, conversation_id, state)
+
+    async def resume(self, conversation_id: str) -> None:
+        await asyncio.to_thread(self._hub.store.set_state, conversation_id, "bot", "resuming")
 
     async def typing(self, conversation_id: str, active: bool) -> None:
         await self._hub.broadcast(conversation_id, frame("typing", active=active, role="agent"))

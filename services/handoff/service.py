@@ -427,11 +427,16 @@ class Handoff:
         """Every new transcript entry: forward it to the agent, spot a cancel, resume Rasa."""
         chat_id = self._live.by_conversation.get(entry.conversation_id)
         pending: list[Chat] | None = None
-        if chat_id is None and entry.role != "visitor" and entry.conversation_state == "bot":
-            # Not the visitor's, stored while the bot answered (the hub read the state in the
-            # same transaction): no chat is open, so nothing to forward and nothing to ask the
-            # store. A handoff asked for during the turn has set the state before Rasa answers.
-            # So a turn costs one query (the visitor's message), not one per bot answer.
+        if (
+            chat_id is None
+            and entry.conversation_state == "bot"
+            and entry.conversation_id not in self._live.unsynced
+        ):
+            # Stored while the bot answers (the hub read the state in the same transaction):
+            # no chat is open, since a handoff sets its state when it opens one, and Rasa knows
+            # of every chat that ended, since one it was not told of leaves the conversation
+            # "resuming". So nothing to forward, nothing to tell Rasa, nothing to ask the store:
+            # a turn with the bot costs the handoff no query at all.
             return
         if chat_id is None and self.bus.shared:
             # Another hub may have opened or taken it, or ended it: the store knows. One query
@@ -470,8 +475,9 @@ class Handoff:
     ) -> None:
         self._live.by_conversation.pop(chat.conversation_id, None)
         await self._set_position(chat.id, None)
-        await self._sync(chat, last_entry_id)
-        await self.hub.set_state(chat.conversation_id, "bot")
+        synced = await self._sync(chat, last_entry_id)
+        # Not told (Rasa down): "resuming" makes the next visitor message try again first.
+        await self.hub.set_state(chat.conversation_id, "bot" if synced else "resuming")
         await self.hub.typing(chat.conversation_id, False)
         if notice:
             await self.hub.post(chat.conversation_id, "system", notice, {"notice": "back_to_bot"})
@@ -491,6 +497,11 @@ class Handoff:
                 for e in history
                 if (chat.start_entry_id is None or e.id > chat.start_entry_id)
                 and (last_entry_id is None or e.id < last_entry_id)
+                # Told later (Rasa was down): not what the visitor said after the chat ended,
+                # which reaches Rasa as their next message.
+                and (
+                    fresh.ended_at is None or e.created_at is None or e.created_at <= fresh.ended_at
+                )
             ]
             assert self._http is not None
             ok = await append_events(
@@ -503,6 +514,7 @@ class Handoff:
             if ok:
                 await self._db(self.store.mark_synced, chat.id)
                 self._live.unsynced.discard(chat.conversation_id)
+                await self.hub.resume(chat.conversation_id)
             else:
                 self._live.unsynced.add(chat.conversation_id)
             return ok
@@ -511,8 +523,11 @@ class Handoff:
         """Before a visitor's message reaches Rasa again, make sure Rasa was resumed."""
         if known is None:
             known = await self._db(self.store.unsynced_for, conversation_id)
-        for chat in known:
-            await self._sync(chat)
+        synced = [await self._sync(chat) for chat in known]
+        if all(synced):
+            # Rasa knows of every ended chat; another hub may have told it just before this one
+            # set "resuming", so say "bot" here too.
+            await self.hub.resume(conversation_id)
 
     async def _retry_syncs(self) -> None:
         """Every few seconds: resume Rasa where it failed, give up when nobody can come."""

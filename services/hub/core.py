@@ -275,7 +275,7 @@ class Hub:
             await self._publish([entry])
             # The handoff's listener may just have handed it back (the visitor cancelled).
             conversation = await self.db(self.store.get_conversation, conversation_id)
-            if conversation is not None and conversation.state != "bot":
+            if conversation is not None and conversation.state not in ("bot", "resuming"):
                 return  # a person answers this conversation (handoff)
             await self.broadcast(conversation_id, typing)
         # The entry's id names this message to Rasa: sent again (nginx retrying at another

@@ -212,14 +212,14 @@ class TranscriptStore:
             row = db.execute(_CONVERSATION, {"b_conversation": conversation_id}).first()
         return Conversation(row.id, row.visitor_id, row.state) if row else None
 
-    def set_state(self, conversation_id: str, state: str) -> None:
-        """Who answers the conversation: "bot" (Rasa) or a handoff state set by the handoff."""
+    def set_state(self, conversation_id: str, state: str, only_from: str | None = None) -> None:
+        """Who answers the conversation: "bot" (Rasa) or a handoff state set by the handoff;
+        with `only_from`, only a conversation in that state changes."""
+        update = conversations.update().where(conversations.c.id == conversation_id)
+        if only_from is not None:
+            update = update.where(conversations.c.state == only_from)
         with self.engine.begin() as db:
-            db.execute(
-                conversations.update()
-                .where(conversations.c.id == conversation_id)
-                .values(state=state, updated_at=_now())
-            )
+            db.execute(update.values(state=state, updated_at=_now()))
 
     def append(
         self,

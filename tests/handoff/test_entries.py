@@ -1,5 +1,6 @@
-"""The handoff's entry listener with several hubs (a shared bus): what reaches the agent, and
-that a visitor's turn asks the store about chats once, not once per bot answer."""
+"""The handoff's entry listener with several hubs (a shared bus): what reaches the agent, that a
+turn with the bot asks the store nothing, and that a chat Rasa was not told of is told before
+the visitor's next message reaches the bot."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp import web
 
 from services.handoff.service import Handoff
 from services.handoff.settings import HandoffSettings
 from services.handoff.store import HandoffStore
 from services.hub.bus import LocalBus
-from services.hub.store import TranscriptStore
+from services.hub.store import Entry, TranscriptStore
 
 
 class SharedBus(LocalBus):
@@ -28,8 +31,15 @@ class OneHub:
     """The parts of the hub port the listener uses."""
 
     bus: LocalBus
+    transcripts: TranscriptStore
     rasa_url: str = "http://127.0.0.1:9"
     rasa_token: str = "no-rasa"
+
+    async def history(self, conversation_id: str) -> list[Entry]:
+        return self.transcripts.history(conversation_id)
+
+    async def resume(self, conversation_id: str) -> None:
+        self.transcripts.set_state(conversation_id, "bot", only_from="resuming")
 
 
 @dataclass
@@ -46,7 +56,8 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Setup]:
     url = f"sqlite:///{tmp_path}/hub.db"
     transcripts, store = TranscriptStore(url), HandoffStore(url)
     bus = SharedBus()
-    handoff = Handoff(HandoffSettings.from_env({}, url), store, OneHub(bus))  # type: ignore[arg-type]
+    hub = OneHub(bus, transcripts)
+    handoff = Handoff(HandoffSettings.from_env({}, url), store, hub)  # type: ignore[arg-type]
     result = Setup(transcripts, store, handoff)
     ask = store.open_or_unsynced_for
 
@@ -64,7 +75,7 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Setup]:
     store.close()
 
 
-async def test_a_bot_turn_asks_about_chats_once(setup: Setup) -> None:
+async def test_a_turn_with_the_bot_asks_the_store_nothing(setup: Setup) -> None:
     conversation = setup.transcripts.create_conversation("visitor-1")
     for turn in range(3):
         visitor, _, _ = setup.transcripts.append_and_read_state(
@@ -74,7 +85,7 @@ async def test_a_bot_turn_asks_about_chats_once(setup: Setup) -> None:
         answers = [("bot", "One moment.", None), ("bot", "Here it is.", None)]
         for answer in setup.transcripts.append_many(conversation.id, answers):
             await setup.handoff.on_entry(answer)
-    assert setup.asked == [conversation.id] * 3
+    assert setup.asked == []
     assert setup.console == []
 
 
@@ -99,5 +110,52 @@ async def test_answers_stored_after_another_hub_handed_off_reach_the_agent(setup
     forwarded = [m for m in setup.console if m["event"]["type"] == "entry"]
     assert [(m["account"], m["event"]["chat"]) for m in forwarded] == [(maria.id, chat.id)] * 2
     assert [m["event"]["entry"]["text"] for m in forwarded] == ["Connecting you.", "You are next."]
-    # Asked for the visitor's message and the first answer; then this hub knows the chat.
-    assert setup.asked == [conversation.id] * 2
+    # Asked for the first answer stored after the handoff; then this hub knows the chat.
+    assert setup.asked == [conversation.id]
+
+
+async def test_a_chat_rasa_was_not_told_of_is_told_before_the_next_message(
+    setup: Setup,
+) -> None:
+    told: list[list[dict[str, Any]]] = []
+
+    async def events(request: web.Request) -> web.Response:
+        told.append(await request.json())
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_post("/conversations/{id}/tracker/events", events)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    setup.handoff._http = aiohttp.ClientSession()
+    try:
+        conversation = setup.transcripts.create_conversation("visitor-3")
+        chat = setup.store.create_chat(conversation.id, "tier_1", "asked", "en", {}, None)
+        setup.transcripts.append_many(conversation.id, [("agent", "Hello, I am Maria.", None)])
+        # The chat ended while Rasa was down: the conversation is back with the bot, resuming.
+        setup.store.finish(chat.id, "ended")
+        setup.transcripts.set_state(conversation.id, "resuming")
+        visitor, _, state = setup.transcripts.append_and_read_state(
+            conversation.id, "visitor", "thanks, one more question", None, "tab-1"
+        )
+        assert state == "resuming"
+        setup.handoff.hub.rasa_url = f"http://127.0.0.1:{port}"  # type: ignore[misc]
+        await setup.handoff.on_entry(visitor)
+        assert setup.asked == [conversation.id]
+        # The person's part and the resume; the new message goes to Rasa as itself, after.
+        assert len(told) == 1 and [e["event"] for e in told[0]] == ["bot", "resume", "action"]
+        assert told[0][0]["text"] == "Hello, I am Maria."
+        assert setup.store.unsynced() == []
+        assert setup.transcripts.get_conversation(conversation.id).state == "bot"  # type: ignore[union-attr]
+        # From now on a turn with the bot asks nothing.
+        again, _, state = setup.transcripts.append_and_read_state(
+            conversation.id, "visitor", "and another", None, "tab-2"
+        )
+        await setup.handoff.on_entry(again)
+        assert state == "bot" and setup.asked == [conversation.id] and len(told) == 1
+    finally:
+        await setup.handoff._http.close()
+        await runner.cleanup()
