@@ -14,6 +14,7 @@ own search there. Installed when the `addons` package is imported.
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
@@ -76,6 +77,7 @@ def possible_keys(self: RulePolicy, lookup: dict[str, Any], states: list[Any]) -
     return set(known)
 
 
+@functools.wraps(_train)  # Rasa checks train's signature and return type before training
 def train(self: RulePolicy, *args: Any, **kwargs: Any) -> Any:
     """RulePolicy.train with the memory off and emptied: the rules change while training."""
     memo = _memo(self)

@@ -113,3 +113,14 @@ def test_training_searches_without_memory(monkeypatch: Any) -> None:
     rule_policy.train(remembering)
     assert len(searches) == 3
     assert not rule_policy._memo(remembering).answers
+
+
+def test_rasa_still_accepts_the_policys_train_method() -> None:
+    """Rasa checks a component's train signature and return type before it trains a model."""
+    import inspect
+    import typing
+
+    from rasa.engine.storage.resource import Resource
+
+    assert inspect.signature(RulePolicy.train) == inspect.signature(rule_policy._train)
+    assert typing.get_type_hints(RulePolicy.train)["return"] is Resource
