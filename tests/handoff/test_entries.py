@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from scripts.stack import free_port
 from services.handoff.service import Handoff
 from services.handoff.settings import HandoffSettings
 from services.handoff.store import HandoffStore
@@ -127,9 +128,8 @@ async def test_a_chat_rasa_was_not_told_of_is_told_before_the_next_message(
     app.router.add_post("/conversations/{id}/tracker/events", events)
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
     setup.handoff._http = aiohttp.ClientSession()
     try:
         conversation = setup.transcripts.create_conversation("visitor-3")
