@@ -514,7 +514,6 @@ class Handoff:
             if ok:
                 await self._db(self.store.mark_synced, chat.id)
                 self._live.unsynced.discard(chat.conversation_id)
-                await self.hub.resume(chat.conversation_id)
             else:
                 self._live.unsynced.add(chat.conversation_id)
             return ok
@@ -536,7 +535,8 @@ class Handoff:
             with contextlib.suppress(Exception):
                 await self._announce()  # still online here (other hubs forget silent hubs)
                 for chat in await self._db(self.store.unsynced):
-                    await self._sync(chat)
+                    if await self._sync(chat):
+                        await self.hub.resume(chat.conversation_id)  # "resuming" -> "bot"
                 if self.unavailable_because() is None:
                     unavailable_since = None
                 else:

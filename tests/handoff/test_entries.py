@@ -4,7 +4,9 @@ the visitor's next message reaches the bot."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,9 +117,9 @@ async def test_answers_stored_after_another_hub_handed_off_reach_the_agent(setup
     assert setup.asked == [conversation.id]
 
 
-async def test_a_chat_rasa_was_not_told_of_is_told_before_the_next_message(
-    setup: Setup,
-) -> None:
+@pytest.fixture
+async def rasa(setup: Setup) -> AsyncIterator[list[list[dict[str, Any]]]]:
+    """A pretend Rasa that records the events the handoff tells it; the handoff points at it."""
     told: list[list[dict[str, Any]]] = []
 
     async def events(request: web.Request) -> web.Response:
@@ -130,32 +132,59 @@ async def test_a_chat_rasa_was_not_told_of_is_told_before_the_next_message(
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
+    setup.handoff.hub.rasa_url = f"http://127.0.0.1:{port}"  # type: ignore[misc]
     setup.handoff._http = aiohttp.ClientSession()
+    yield told
+    await setup.handoff._http.close()
+    await runner.cleanup()
+
+
+def ended_untold(setup: Setup, visitor_id: str) -> str:
+    """A conversation whose chat ended while Rasa was down: back with the bot, resuming."""
+    conversation = setup.transcripts.create_conversation(visitor_id)
+    chat = setup.store.create_chat(conversation.id, "tier_1", "asked", "en", {}, None)
+    setup.transcripts.append_many(conversation.id, [("agent", "Hello, I am Maria.", None)])
+    setup.store.finish(chat.id, "ended")
+    setup.transcripts.set_state(conversation.id, "resuming")
+    return conversation.id
+
+
+async def test_a_chat_rasa_was_not_told_of_is_told_before_the_next_message(
+    setup: Setup, rasa: list[list[dict[str, Any]]]
+) -> None:
+    told = rasa
+    conversation_id = ended_untold(setup, "visitor-3")
+    visitor, _, state = setup.transcripts.append_and_read_state(
+        conversation_id, "visitor", "thanks, one more question", None, "tab-1"
+    )
+    assert state == "resuming"
+    await setup.handoff.on_entry(visitor)
+    assert setup.asked == [conversation_id]
+    # The person's part and the resume; the new message goes to Rasa as itself, after.
+    assert len(told) == 1 and [e["event"] for e in told[0]] == ["bot", "resume", "action"]
+    assert told[0][0]["text"] == "Hello, I am Maria."
+    assert setup.store.unsynced() == []
+    assert setup.transcripts.get_conversation(conversation_id).state == "bot"  # type: ignore[union-attr]
+    # From now on a turn with the bot asks nothing.
+    again, _, state = setup.transcripts.append_and_read_state(
+        conversation_id, "visitor", "and another", None, "tab-2"
+    )
+    await setup.handoff.on_entry(again)
+    assert state == "bot" and setup.asked == [conversation_id] and len(told) == 1
+
+
+async def test_the_retry_loop_tells_rasa_and_the_conversation_is_with_the_bot_again(
+    setup: Setup, rasa: list[list[dict[str, Any]]]
+) -> None:
+    conversation_id = ended_untold(setup, "visitor-4")
+    setup.handoff.settings = dataclasses.replace(setup.handoff.settings, tick_seconds=0.05)
+    loop = asyncio.create_task(setup.handoff._retry_syncs())
     try:
-        conversation = setup.transcripts.create_conversation("visitor-3")
-        chat = setup.store.create_chat(conversation.id, "tier_1", "asked", "en", {}, None)
-        setup.transcripts.append_many(conversation.id, [("agent", "Hello, I am Maria.", None)])
-        # The chat ended while Rasa was down: the conversation is back with the bot, resuming.
-        setup.store.finish(chat.id, "ended")
-        setup.transcripts.set_state(conversation.id, "resuming")
-        visitor, _, state = setup.transcripts.append_and_read_state(
-            conversation.id, "visitor", "thanks, one more question", None, "tab-1"
-        )
-        assert state == "resuming"
-        setup.handoff.hub.rasa_url = f"http://127.0.0.1:{port}"  # type: ignore[misc]
-        await setup.handoff.on_entry(visitor)
-        assert setup.asked == [conversation.id]
-        # The person's part and the resume; the new message goes to Rasa as itself, after.
-        assert len(told) == 1 and [e["event"] for e in told[0]] == ["bot", "resume", "action"]
-        assert told[0][0]["text"] == "Hello, I am Maria."
-        assert setup.store.unsynced() == []
-        assert setup.transcripts.get_conversation(conversation.id).state == "bot"  # type: ignore[union-attr]
-        # From now on a turn with the bot asks nothing.
-        again, _, state = setup.transcripts.append_and_read_state(
-            conversation.id, "visitor", "and another", None, "tab-2"
-        )
-        await setup.handoff.on_entry(again)
-        assert state == "bot" and setup.asked == [conversation.id] and len(told) == 1
+        for _ in range(100):
+            if setup.transcripts.get_conversation(conversation_id).state == "bot":  # type: ignore[union-attr]
+                break
+            await asyncio.sleep(0.05)
     finally:
-        await setup.handoff._http.close()
-        await runner.cleanup()
+        loop.cancel()
+    assert setup.transcripts.get_conversation(conversation_id).state == "bot"  # type: ignore[union-attr]
+    assert len(rasa) == 1 and setup.store.unsynced() == []
