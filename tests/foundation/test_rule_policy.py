@@ -4,15 +4,31 @@ where the rules change under the search, runs Rasa's search."""
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rasa.core.policies.rule_policy import RulePolicy
+from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
+from rasa.engine import loader
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.generator import TrainingDataGenerator
+from rasa.shared.core.slots import TextSlot
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+from rasa.shared.core.training_data.structures import StoryGraph
 
 import addons  # noqa: F401  (importing the package installs the memory)
 from addons import rule_policy
+from addons.graph_runner import SequentialGraphRunner
+from scripts.stack import MODEL
 
 NOT_SET = "should_not_be_set"
 intents = st.sampled_from(["greet", "goodbye", "ask_fee", "check_case"])
@@ -124,3 +140,86 @@ def test_rasa_still_accepts_the_policys_train_method() -> None:
 
     assert inspect.signature(RulePolicy.train) == inspect.signature(rule_policy._train)
     assert typing.get_type_hints(RulePolicy.train)["return"] is Resource
+
+
+# --- the states of the last turns only, on the trained model and the conversation tests
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[RulePolicy, Domain]:
+    metadata, runner = loader.load_predict_graph_runner(
+        tmp_path_factory.mktemp("model"), MODEL, LocalModelStorage, SequentialGraphRunner
+    )
+    policies = [
+        node._component
+        for node in runner._instantiated_nodes.values()
+        if isinstance(node._component, RulePolicy)
+    ]
+    return policies[0], metadata.domain
+
+
+def conversation_tests(domain: Domain) -> list[DialogueStateTracker]:
+    steps = []
+    for path in sorted(Path("tests/conversations").glob("*.yml")):
+        steps += YAMLStoryReader(domain).read_from_file(path)
+    generator = TrainingDataGenerator(StoryGraph(steps), domain, augmentation_factor=0)
+    return generator.generate_story_trackers()
+
+
+def test_the_last_turns_states_and_predictions_are_rasas(
+    trained: tuple[RulePolicy, Domain],
+) -> None:
+    """Every turn of every conversation test, replayed on one growing tracker as Rasa's
+    processor does: the states are the last turns of Rasa's, text and intent versions alike,
+    and the policy predicts exactly what it predicts with Rasa's states."""
+    policy, domain = trained
+    turns = max(
+        rule_policy._memo(policy).longest_rule(policy.lookup[RULES]),
+        rule_policy._memo(policy).longest_rule(policy.lookup[RULES_FOR_LOOP_UNHAPPY_PATH]),
+    )
+    checked = longer = 0
+    for story in conversation_tests(domain):
+        tracker = DialogueStateTracker(story.sender_id, domain.slots)
+        for event in story.events:
+            if isinstance(event, ActionExecuted):
+                for text in (True, False):
+                    ours = policy._prediction_states(tracker, domain, text)
+                    rasas = rule_policy._states(policy, tracker, domain, text)
+                    assert ours == rasas[-turns:]
+                    longer += len(rasas) > turns
+                ours_prediction = policy.predict_action_probabilities(tracker, domain)
+                with _rasas_states():
+                    rasas_prediction = policy.predict_action_probabilities(tracker, domain)
+                assert _prediction(ours_prediction) == _prediction(rasas_prediction)
+                checked += 1
+            tracker.update(event)
+    assert checked > 500 and longer > 100  # long conversations, where states were left out
+
+
+@contextlib.contextmanager
+def _rasas_states() -> Iterator[None]:
+    RulePolicy._prediction_states = rule_policy._states  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        RulePolicy._prediction_states = rule_policy.prediction_states  # type: ignore[method-assign]
+
+
+def _prediction(prediction: Any) -> tuple[Any, ...]:
+    return (
+        prediction.probabilities,
+        prediction.events,
+        prediction.is_end_to_end_prediction,
+        prediction.is_no_user_prediction,
+        prediction.hide_rule_turn,
+    )
+
+
+def test_a_slot_copy_is_what_copy_copy_made() -> None:
+    """The shortcut for copying slots gives a separate slot with the same attributes."""
+    slot = TextSlot("receipt_number", mappings=[{"type": "from_text"}], initial_value="x")
+    copied = copy.copy(slot)
+    assert type(copied) is TextSlot and copied is not slot
+    assert copied.__dict__ == slot.__dict__
+    copied.value = "changed"
+    assert slot.value == "x"
