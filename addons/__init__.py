@@ -1,8 +1,9 @@
 """Code that runs inside the Rasa server (channel, stores, NLU components)."""
 
-from addons import action_validation, channels, graph_runner, rule_policy
+from addons import action_validation, channels, domain, graph_runner, rule_policy
 
 action_validation.install()
 channels.install()
+domain.install()
 graph_runner.install()
 rule_policy.install()
