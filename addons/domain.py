@@ -1,8 +1,8 @@
 """Rasa's "is the domain empty?" without building an empty domain each time.
 
 Rasa 3.6 checks every parsed message against the domain, after asking `Domain.is_empty()`,
-which builds a new empty domain to compare with: about 5% of a message's CPU in Rasa's processor
-(py-spy, docs/benchmark.md). The empty domain is always the same, so its dict is made once.
+which builds a new empty domain to compare with (0.05 ms per message, about 1% of Rasa's
+processor; docs/benchmark.md). The empty domain is always the same, so its dict is made once.
 Installed when the `addons` package is imported.
 """
 
