@@ -166,6 +166,7 @@ def conversation_tests(domain: Domain) -> list[DialogueStateTracker]:
     return generator.generate_story_trackers()
 
 
+@pytest.mark.rasa  # the trained model
 def test_the_last_turns_states_and_predictions_are_rasas(
     trained: tuple[RulePolicy, Domain],
 ) -> None:
