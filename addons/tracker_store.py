@@ -7,7 +7,6 @@ survive a restart) or `postgresql://user:password@host:5432/db`.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 from collections.abc import Iterator
 from functools import lru_cache
@@ -23,6 +22,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 from sqlalchemy.engine import make_url
 
+from addons.fast_json import dumps, loads
 from privacy.redact import plain_strings, redact_value
 
 DEFAULT_URL = "sqlite:///var/tracker.db"
@@ -82,7 +82,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             rows = connection.execute(query, {"sender_id": sender_id}).all()
         if not rows or not self.domain:
             return None
-        events = _deserialise([json.loads(row.data) for row in rows])
+        events = _deserialise([loads(row.data) for row in rows])
         tracker = DialogueStateTracker.from_events(sender_id, events, self.domain.slots)
         if not fetch_events_from_all_sessions:
             # What Rasa's save() would count again: the events of the latest session.
@@ -143,7 +143,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             "timestamp": redacted.get("timestamp"),
             "intent_name": (parse_data.get("intent") or {}).get("name"),
             "action_name": redacted.get("name"),
-            "data": json.dumps(redacted),
+            "data": dumps(redacted),
         }
 
 

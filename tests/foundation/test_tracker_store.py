@@ -97,7 +97,7 @@ def test_receipt_numbers_are_masked_but_the_hub_message_id_is_kept(store_url: st
     asyncio.run(one_turn(store, sender, f"my receipt is {RECEIPT}", "hub-42"))
     rows = "\n".join(stored_texts(store, sender))
     assert RECEIPT not in rows
-    assert '"message_id": "hub-42"' in rows
+    assert "hub-42" in [json.loads(row).get("message_id") for row in stored_texts(store, sender)]
     tracker = asyncio.run(store.retrieve(sender))
     user = next(event for event in tracker.events if isinstance(event, UserUttered))
     assert user.message_id == "hub-42" and RECEIPT not in user.text
