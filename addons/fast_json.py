@@ -19,11 +19,20 @@ from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
-loads = orjson.loads
+
+def loads(text: str | bytes) -> Any:
+    """`json.loads(text)`; what orjson refuses but `json` reads (a NaN that `json.dumps` wrote
+    into a row before this module existed) goes to `json`."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def dumps(value: Any) -> str:
-    """`json.dumps(value)`, the same data in compact form (UTF-8 left unescaped)."""
+    """`json.dumps(value)`, the same data in compact form (UTF-8 left unescaped); numpy numbers
+    are written as numbers, and NaN or infinity as null (`json` wrote NaN, which strict JSON
+    parsers refuse)."""
     try:
         return orjson.dumps(value, option=_OPTIONS).decode()
     except TypeError:  # beyond orjson (a huge integer): `json` says yes or raises as before

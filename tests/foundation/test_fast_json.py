@@ -94,9 +94,15 @@ def test_rasa_uses_the_faster_encoder() -> None:
         {1: "a key that is not a string"},
     ],
 )
-def test_values_json_accepts_still_reach_the_server(value: dict[Any, Any]) -> None:
+def test_numpy_numbers_huge_integers_and_other_keys_reach_the_server(value: dict[Any, Any]) -> None:
     expected = json.loads(json.dumps(value, default=lambda item: item.tolist()))
     assert asyncio.run(received_by_server(value)) == expected
+
+
+def test_a_row_json_wrote_before_reads_back() -> None:
+    written_by_json = json.dumps({"text": "¿Qué?", "confidence": float("nan")})
+    read = fast_json.loads(written_by_json)
+    assert read["text"] == "¿Qué?" and read["confidence"] != read["confidence"]  # NaN
 
 
 def test_what_json_refuses_is_still_refused() -> None:
