@@ -25,6 +25,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from addons import endpoint_session
+
 
 def _provided_token(request: Request) -> str:
     header = request.headers.get("Authorization", "")
@@ -50,6 +52,8 @@ class TokenRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = super().blueprint(handle_once(on_new_message))
+        # The kept-alive sessions to the action server close with the server that used them.
+        webhook.listener("after_server_stop")(_close_endpoint_sessions)
 
         @webhook.middleware("request")
         async def require_token(request: Request) -> HTTPResponse | None:
@@ -128,6 +132,10 @@ async def log_message_once(
     if should_save_tracker:
         await self.save_tracker(tracker)
     return tracker
+
+
+async def _close_endpoint_sessions(*_: Any) -> None:
+    await endpoint_session.close_all()
 
 
 def install() -> None:

@@ -5,7 +5,8 @@ and writes every event as JSON. In the human-paced bench each visitor keeps one 
 eight messages, whose tracker is about 32 KB by the end: `json.dumps` took 0.30 ms for it,
 orjson 0.02 ms, and encoding was 8% of a Rasa replica's time (py-spy, docs/benchmark.md).
 Anything orjson cannot encode (an integer beyond 64 bits, say) goes to `json` as before, so
-nothing that worked stops working. Installed when the `addons` package is imported.
+nothing that worked stops working. Rasa's calls to endpoints use it through
+`addons/endpoint_session.py`; the tracker store through `addons/tracker_store.py`.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import aiohttp
 import orjson
-from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
@@ -37,20 +36,3 @@ def dumps(value: Any) -> str:
         return orjson.dumps(value, option=_OPTIONS).decode()
     except TypeError:  # beyond orjson (a huge integer): `json` says yes or raises as before
         return json.dumps(value)
-
-
-def session(self: EndpointConfig) -> aiohttp.ClientSession:
-    """EndpointConfig.session, with the request body (`json=`) encoded by `dumps`."""
-    auth = None
-    if self.basic_auth:
-        auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
-    return aiohttp.ClientSession(
-        headers=self.headers,
-        auth=auth,
-        timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
-        json_serialize=dumps,
-    )
-
-
-def install() -> None:
-    EndpointConfig.session = session  # type: ignore[method-assign]

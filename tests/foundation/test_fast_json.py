@@ -24,7 +24,7 @@ from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.utils.endpoints import EndpointConfig
 
 import addons  # noqa: F401  (importing the package installs the encoder)
-from addons import fast_json
+from addons import endpoint_session, fast_json
 
 
 def tracker_state() -> dict[str, Any]:
@@ -69,6 +69,7 @@ async def received_by_server(payload: Any) -> Any:
     try:
         answer = await EndpointConfig(f"http://127.0.0.1:{port}/webhook").request(json=payload)
     finally:
+        await endpoint_session.close_all()
         await runner.cleanup()
     assert answer == {"events": [], "responses": []}
     return json.loads(bodies[0])
@@ -80,7 +81,7 @@ def test_rasa_posts_the_whole_tracker_unchanged() -> None:
 
 
 def test_rasa_uses_the_faster_encoder() -> None:
-    assert EndpointConfig.session is fast_json.session
+    assert EndpointConfig.session is endpoint_session.session
     state = tracker_state()
     assert fast_json.dumps(state) != json.dumps(state)  # compact, and UTF-8 left as it is
     assert json.loads(fast_json.dumps(state)) == json.loads(json.dumps(state))
