@@ -47,15 +47,21 @@ class RedisLimits:
 
         self._redis = redis.from_url(url)
 
+    # Each pair of commands goes to Redis in one round trip (the form asks on every turn).
     async def used(self, visitor: str) -> int:
         key = visitor_key(visitor)
-        await self._redis.zremrangebyscore(key, 0, time.time() - WINDOW)
-        return int(await self._redis.zcard(key))
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.zremrangebyscore(key, 0, time.time() - WINDOW)
+        pipe.zcard(key)
+        _, count = await pipe.execute()
+        return int(count)
 
     async def record(self, visitor: str) -> None:
         key, now = visitor_key(visitor), time.time()
-        await self._redis.zadd(key, {f"{now:.6f}": now})
-        await self._redis.expire(key, int(WINDOW))
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.zadd(key, {f"{now:.6f}": now})
+        pipe.expire(key, int(WINDOW))
+        await pipe.execute()
 
     async def close(self) -> None:
         await self._redis.close()
