@@ -19,7 +19,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH \
     HOME=/tmp \
-    RASA_TELEMETRY_ENABLED=false
+    RASA_TELEMETRY_ENABLED=false \
+    SANIC_ACCESS_LOG=false
 
 WORKDIR /app
 
