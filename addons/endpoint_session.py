@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import weakref
 from types import TracebackType
 
 import aiohttp
@@ -29,8 +28,8 @@ from addons.fast_json import dumps
 KEEP_ALIVE_SECONDS = 2.0
 
 _Key = tuple[str, str]
-_sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[_Key, aiohttp.ClientSession]]
-_sessions = weakref.WeakKeyDictionary()
+# The sessions of each running event loop (a server has one; tests start several).
+_sessions: dict[asyncio.AbstractEventLoop, dict[_Key, aiohttp.ClientSession]] = {}
 
 
 class _Borrowed:
@@ -77,7 +76,11 @@ def session(self: EndpointConfig) -> aiohttp.ClientSession | _Borrowed:
         json.dumps(self.headers or {}, sort_keys=True, default=str),
         json.dumps(self.basic_auth or {}, sort_keys=True, default=str),
     )
-    shared = _sessions.setdefault(loop, {})
+    shared = _sessions.get(loop)
+    if shared is None:
+        for finished in [other for other in _sessions if other.is_closed()]:
+            del _sessions[finished]  # a loop that ended without close_all(): forget its sessions
+        shared = _sessions[loop] = {}
     current = shared.get(key)
     if current is None or current.closed:
         current = shared[key] = new_session(self)

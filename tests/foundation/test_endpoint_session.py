@@ -128,3 +128,26 @@ def test_a_connection_the_server_closed_while_idle_is_not_reused() -> None:
     answer, seen = asyncio.run(scenario())
     assert answer == {"events": [], "responses": [{"text": "ok"}]}
     assert len(seen) == 2 and seen[0]["peer"] != seen[1]["peer"]
+
+
+def test_each_event_loop_gets_its_own_session() -> None:
+    """A session belongs to the loop it was made in: a second loop (a test, `rasa shell` after
+    training) must not reuse the first one's, even when the first never closed it."""
+    server_ports: list[int] = []
+    peers: list[Any] = []
+
+    async def one_call() -> Any:
+        server = Server()
+        server.port = server_ports[0] if server_ports else 0
+        await server.start()
+        server_ports[:] = [server.port]
+        try:
+            return await server.endpoint().request(json={"call": 1})
+        finally:
+            peers.extend(request["peer"] for request in server.seen)
+            await server.stop()  # the shared session is left open, as a crashed test would
+
+    first = asyncio.run(one_call())
+    second = asyncio.run(one_call())
+    assert first == second == {"events": [], "responses": [{"text": "ok"}]}
+    assert len(peers) == 2
