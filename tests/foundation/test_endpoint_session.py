@@ -7,48 +7,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from aiohttp import web
-from rasa.utils.endpoints import EndpointConfig
-
 import addons  # noqa: F401  (importing the package installs the sessions)
 from addons import endpoint_session
-
-
-class Server:
-    """A local HTTP server that records, per request, the connection and headers it came on."""
-
-    def __init__(self, keepalive_timeout: float = 75.0) -> None:
-        self.seen: list[dict[str, Any]] = []
-        self.keepalive_timeout = keepalive_timeout
-        self.port = 0
-        self._runner: web.AppRunner | None = None
-
-    async def _webhook(self, request: web.Request) -> web.Response:
-        peer = request.transport.get_extra_info("peername") if request.transport else None
-        self.seen.append(
-            {
-                "peer": peer,
-                "authorization": request.headers.get("Authorization"),
-                "body": await request.json(),
-            }
-        )
-        return web.json_response({"events": [], "responses": [{"text": "ok"}]})
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post("/webhook", self._webhook)
-        self._runner = web.AppRunner(app, keepalive_timeout=self.keepalive_timeout)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    def endpoint(self, **settings: Any) -> EndpointConfig:
-        return EndpointConfig(f"http://127.0.0.1:{self.port}/webhook", **settings)
+from tests.foundation.webhook_server import ANSWER, Server
 
 
 def test_calls_reuse_one_connection_and_each_gets_its_answer() -> None:
@@ -66,7 +27,7 @@ def test_calls_reuse_one_connection_and_each_gets_its_answer() -> None:
         return answers, server.seen
 
     answers, seen = asyncio.run(scenario())
-    assert answers == [{"events": [], "responses": [{"text": "ok"}]}] * 4
+    assert answers == [ANSWER] * 4
     assert [request["body"] for request in seen] == [{"call": n} for n in range(4)]
     assert len({request["peer"] for request in seen}) == 1  # one TCP connection for all four
 
@@ -104,7 +65,7 @@ def test_a_restarted_server_gets_the_next_call() -> None:
         return first, second, len(server.seen)
 
     first, second, calls = asyncio.run(scenario())
-    assert first == second == {"events": [], "responses": [{"text": "ok"}]}
+    assert first == second == ANSWER
     assert calls == 2
 
 
@@ -126,7 +87,7 @@ def test_a_connection_the_server_closed_while_idle_is_not_reused() -> None:
         return answer, server.seen
 
     answer, seen = asyncio.run(scenario())
-    assert answer == {"events": [], "responses": [{"text": "ok"}]}
+    assert answer == ANSWER
     assert len(seen) == 2 and seen[0]["peer"] != seen[1]["peer"]
 
 
@@ -149,5 +110,5 @@ def test_each_event_loop_gets_its_own_session() -> None:
 
     first = asyncio.run(one_call())
     second = asyncio.run(one_call())
-    assert first == second == {"events": [], "responses": [{"text": "ok"}]}
+    assert first == second == ANSWER
     assert len(peers) == 2

@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from aiohttp import web
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -25,6 +24,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 import addons  # noqa: F401  (importing the package installs the encoder)
 from addons import endpoint_session, fast_json
+from tests.foundation.webhook_server import ANSWER, Server
 
 
 def tracker_state() -> dict[str, Any]:
@@ -53,26 +53,15 @@ def tracker_state() -> dict[str, Any]:
 
 async def received_by_server(payload: Any) -> Any:
     """What an HTTP server receives when Rasa's EndpointConfig posts `payload` as JSON."""
-    bodies: list[bytes] = []
-
-    async def webhook(request: web.Request) -> web.Response:
-        bodies.append(await request.read())
-        return web.json_response({"events": [], "responses": []})
-
-    app = web.Application()
-    app.router.add_post("/webhook", webhook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    server = Server()
+    await server.start()
     try:
-        answer = await EndpointConfig(f"http://127.0.0.1:{port}/webhook").request(json=payload)
+        answer = await server.endpoint().request(json=payload)
     finally:
         await endpoint_session.close_all()
-        await runner.cleanup()
-    assert answer == {"events": [], "responses": []}
-    return json.loads(bodies[0])
+        await server.stop()
+    assert answer == ANSWER
+    return server.seen[0]["body"]
 
 
 def test_rasa_posts_the_whole_tracker_unchanged() -> None:
