@@ -1,16 +1,19 @@
 """`make bench`: ours in production mode against the stock `rasa init` assistant, in one run.
 
-The stock assistant is trained (and cached in var/bench/), served alone and driven over Rasa's
-REST channel with its own scripts (greet, mood, bot challenge, goodbye). Then ours is served in
-production mode (scripts/bench_production.py: 2 Rasa and 2 hub replicas behind nginx, actions,
-case-status service, PostgreSQL and Redis) and driven over the hub's WebSocket like browsers,
-with scripts of FAQ, case status, fallback and handoff. The two never run at the same time.
+The stock assistant is trained (and cached in var/bench/), served and driven over Rasa's REST
+channel with its own scripts (greet, mood, bot challenge, goodbye). Ours is served in production
+mode (scripts/bench_production.py: 2 Rasa and 2 hub replicas behind nginx, actions, case-status
+service, PostgreSQL and Redis) and driven over the hub's WebSocket like browsers, with scripts of
+FAQ, case status, fallback and handoff. Both are up for the whole run but only one is under load
+at any moment: they take turns, level by level and step by step, so that the machine's drift
+over a run (this is a shared machine) reaches both alike.
 
 Each is measured two ways (scripts/loadgen.py): saturated (1, 10, 50, 200 conversations sending
 back to back: messages/s, p50/p95/p99, errors) and human-paced (visitors each sending a message
 about every 5 s, open loop, stepped up until p95 passes 500 ms or errors appear, then the gap
 between the last step held and the first missed halved twice: the capacity is the most visitors
-held). Printed side by side with our/stock ratios; written to results/bench/.
+held; each assistant climbs its own ladder). Printed side by side with our/stock ratios;
+written to results/bench/.
 """
 
 from __future__ import annotations
@@ -134,50 +137,85 @@ def midpoint(held: int, missed: int) -> int | None:
 OpenerContext = Callable[[int], contextlib.AbstractAsyncContextManager[Opener]]
 
 
-async def _measure(
-    measured: Measured, opener_for: OpenerContext, script_for: Callable[[int], Script], plan: Plan
-) -> None:
-    async with opener_for(2) as opener:  # warm-up: the first messages load lazy parts
-        await closed_loop(opener, script_for, 2, plan.saturated_seconds / 3)
-    for level in plan.levels:
-        async with opener_for(level) as opener:
-            result = await closed_loop(opener, script_for, level, plan.saturated_seconds)
-        measured.saturated[level] = result
-        _progress(measured.name, f"saturated c={level}", result)
+@dataclass
+class Side:
+    """One assistant under test: its figures, how visitors reach it, what they say."""
 
-    async def step(visitors: int) -> bool:
-        async with opener_for(visitors * 2) as opener:
+    measured: Measured
+    opener_for: OpenerContext
+    script_for: Callable[[int], Script]
+
+
+class Ladder:
+    """One assistant's human-paced stepping: up the plan's steps until one is missed, then the
+    gap to the last step held halved `plan.refine` times. `next()` says the next step (and
+    whether it refines), `record()` takes its outcome; `held` is the capacity so far."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.steps, self.refinements = list(plan.steps), plan.refine
+        self.held, self.missed = 0, None
+        self._climbed = 0
+
+    def next(self) -> tuple[int, bool] | None:
+        if self.missed is None:
+            return (self.steps[self._climbed], False) if self._climbed < len(self.steps) else None
+        if self.refinements <= 0 or not self.held:
+            return None
+        middle = midpoint(self.held, self.missed)
+        return None if middle is None else (middle, True)
+
+    def record(self, visitors: int, held: bool) -> None:
+        if self.missed is None:
+            self._climbed += 1
+        else:
+            self.refinements -= 1
+        if held:
+            self.held = visitors
+        else:
+            self.missed = visitors
+
+
+async def _measure(sides: list[Side], plan: Plan) -> None:
+    """Every level and step, each assistant in turn (never two under load at once): the
+    machine's speed drifts over a run, and taking turns exposes both to the same drift instead
+    of measuring one in the first half and the other in the second."""
+    for side in sides:
+        async with side.opener_for(2) as opener:  # warm-up: the first messages load lazy parts
+            await closed_loop(opener, side.script_for, 2, plan.saturated_seconds / 3)
+    for level in plan.levels:
+        for side in sides:
+            async with side.opener_for(level) as opener:
+                result = await closed_loop(opener, side.script_for, level, plan.saturated_seconds)
+            side.measured.saturated[level] = result
+            _progress(side.measured.name, f"saturated c={level}", result)
+
+    async def step(side: Side, visitors: int) -> bool:
+        async with side.opener_for(visitors * 2) as opener:
             result = await open_loop(
                 opener,
-                script_for,
+                side.script_for,
                 visitors,
                 plan.step_seconds,
                 period=plan.period,
                 seed=visitors,  # the same arrivals for both assistants
                 drain=plan.drain,
             )
-        measured.paced.append(result)
-        _progress(measured.name, f"paced {visitors} visitors", result)
+        side.measured.paced.append(result)
+        _progress(side.measured.name, f"paced {visitors} visitors", result)
         return passes(result)
 
-    held, missed = 0, None
-    for visitors in plan.steps:
-        if not await step(visitors):
-            missed = visitors
-            break
-        held = visitors
-    for _ in range(plan.refine):
-        if missed is None or not held:
-            break
-        middle = midpoint(held, missed)
-        if middle is None:
-            break
-        await asyncio.sleep(plan.settle_seconds)
-        if await step(middle):
-            held = middle
-        else:
-            missed = middle
-    measured.capacity = held
+    ladders = [Ladder(plan) for _ in sides]
+    while any(ladder.next() is not None for ladder in ladders):
+        for side, ladder in zip(sides, ladders, strict=True):
+            upcoming = ladder.next()
+            if upcoming is None:
+                continue
+            visitors, refining = upcoming
+            if refining:  # let the backlog of the step it missed clear first
+                await asyncio.sleep(plan.settle_seconds)
+            ladder.record(visitors, await step(side, visitors))
+    for side, ladder in zip(sides, ladders, strict=True):
+        side.measured.capacity = ladder.held
 
 
 def _progress(name: str, label: str, result: LoadResult) -> None:
@@ -265,7 +303,9 @@ def serve_stock(project: Path, model: Path, measured: Measured) -> Iterator[tupl
         stop(process)
 
 
-def run_stock(workdir: Path, plan: Plan, retrain: bool) -> Measured:
+@contextlib.contextmanager
+def stock_side(workdir: Path, retrain: bool) -> Iterator[Side]:
+    """The stock assistant served and ready; its memory is read when the load is over."""
     measured = Measured("stock", "REST, straight to the one Rasa process")
     project = stock_project(workdir)
     model, measured.training_seconds = stock_model(project, retrain)
@@ -277,13 +317,15 @@ def run_stock(workdir: Path, plan: Plan, retrain: bool) -> Measured:
             async with rest_opener(url, None, connections) as opener:
                 yield opener
 
-        run_load(_measure(measured, opener_for, stock_script, plan))
+        yield Side(measured, opener_for, stock_script)
         measured.memory_mb = resident_memory_mb(pid)
-    return measured
 
 
 # --- ours
-def run_ours(plan: Plan, with_breakdown: bool) -> Measured:
+@contextlib.contextmanager
+def our_side(plan: Plan, with_breakdown: bool) -> Iterator[Side]:
+    """Ours in production mode, served and ready; when the load is over, its memory and (unless
+    turned off) where one message's time goes."""
     from scripts.bench_breakdown import breakdown, report
     from scripts.bench_production import hub_opener, our_script, running_bench_production
 
@@ -297,7 +339,7 @@ def run_ours(plan: Plan, with_breakdown: bool) -> Measured:
         async def opener_for(connections: int) -> AsyncIterator[Opener]:
             yield hub_opener(production)
 
-        run_load(_measure(measured, opener_for, our_script, plan))
+        yield Side(measured, opener_for, our_script)
         measured.memory_mb = sum(resident_memory_mb(pid) for pid in production.pids())
         if with_breakdown:
             try:
@@ -310,7 +352,6 @@ def run_ours(plan: Plan, with_breakdown: bool) -> Measured:
                 measured.extra["breakdown"] = parts
                 print("\n## Where one message's time goes in ours (one conversation)\n")
                 print(report(parts), flush=True)
-    return measured
 
 
 # --- the report
@@ -432,8 +473,12 @@ def main() -> int:
     print(f"Machine: {before['cores']} cores, load average {before['load_average']}", flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="assistant-bench-"))
     try:
-        stock = run_stock(workdir, plan, args.retrain_stock)
-        ours = run_ours(plan, not args.no_breakdown)
+        # Both served at once (an idle server costs next to nothing), driven in turn.
+        with contextlib.ExitStack() as serving:
+            stock_under_test = serving.enter_context(stock_side(workdir, args.retrain_stock))
+            our_under_test = serving.enter_context(our_side(plan, not args.no_breakdown))
+            run_load(_measure([stock_under_test, our_under_test], plan))
+        stock, ours = stock_under_test.measured, our_under_test.measured
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print("\n" + report(ours, stock, plan), flush=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from scripts.bench import Measured, Plan, _measure, midpoint
+from scripts.bench import Measured, Plan, Side, _measure, midpoint
 from scripts.loadgen import Turn, open_loop_schedule
 
 
@@ -67,10 +67,11 @@ def test_capacity_refinement_halves_the_gap_between_held_and_missed() -> None:
 
 
 class _Server:
-    """A pretend assistant that answers at once up to `holds` visitors and slowly beyond."""
+    """A pretend assistant that answers at once up to `holds` visitors and slowly beyond; every
+    conversation it opens is noted in `timeline` under its name."""
 
-    def __init__(self, holds: int) -> None:
-        self.holds = holds
+    def __init__(self, name: str, holds: int, timeline: list[str]) -> None:
+        self.name, self.holds, self.timeline = name, holds, timeline
         self.open = 0
 
     def opener_for(self, _connections: int) -> Any:
@@ -88,18 +89,37 @@ class _Server:
         async def context() -> AsyncIterator[Any]:
             async def opener() -> Chat:
                 server.open += 1
+                server.timeline.append(server.name)
                 return Chat()
 
             yield opener
 
         return context()
 
+    def side(self) -> Side:
+        return Side(Measured(self.name, "none"), self.opener_for, lambda _: [Turn("hi")])
+
+
+PLAN = Plan((1,), 0.3, (10, 20, 40, 80), 1.0, 0.25, 1.0, 0.1, 2, 0.0)
+
 
 def test_the_capacity_is_refined_between_the_last_step_held_and_the_first_missed() -> None:
-    plan = Plan((1,), 0.3, (10, 20, 40, 80), 1.0, 0.25, 1.0, 0.1, 2, 0.0)
-    measured = Measured("fake", "none")
-    server = _Server(holds=55)
-    asyncio.run(_measure(measured, server.opener_for, lambda _: [Turn("hi")], plan))
+    side = _Server("fake", holds=55, timeline=[]).side()
+    asyncio.run(_measure([side], PLAN))
     # The ladder misses 80; halfway to 40 is 60 (missed), then 50 (held).
-    assert [result.concurrency for result in measured.paced] == [10, 20, 40, 80, 60, 50]
-    assert measured.capacity == 50
+    assert [result.concurrency for result in side.measured.paced] == [10, 20, 40, 80, 60, 50]
+    assert side.measured.capacity == 50
+
+
+def test_the_two_assistants_take_turns_and_each_climbs_its_own_ladder() -> None:
+    timeline: list[str] = []
+    slow, fast = _Server("slow", 15, timeline), _Server("fast", 55, timeline)
+    sides = [slow.side(), fast.side()]
+    asyncio.run(_measure(sides, PLAN))
+    steps = {side.measured.name: [r.concurrency for r in side.measured.paced] for side in sides}
+    # The slow one misses 20 and there is nothing to the nearest 10 between 10 and 20.
+    assert steps == {"slow": [10, 20], "fast": [10, 20, 40, 80, 60, 50]}
+    assert (sides[0].measured.capacity, sides[1].measured.capacity) == (10, 50)
+    # Never two under load at once, and in turn: the warm-ups, the saturated level, then the
+    # paced steps 10 and 20 alternate; once the slow one is done the fast one climbs on alone.
+    assert [name for name, _ in itertools.groupby(timeline)] == ["slow", "fast"] * 4
