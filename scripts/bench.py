@@ -80,9 +80,10 @@ class Plan:
     drain: float = 20.0
     breakdown_seconds: float = 10.0
     # The steps are up to 1.5 times apart: after the first step missed, the gap to the last one
-    # held is halved this many times (to the nearest 10 visitors), each after a pause that lets
-    # the missed step's backlog clear, so the capacity is known within about 10%, not 50%.
+    # held is halved this many times (to the nearest 10 visitors), so the capacity is known
+    # within about 10%, not 50%.
     refine: int = 2
+    # After any missed step, a pause for its backlog to clear before the next step of either.
     settle_seconds: float = 20.0
 
     @classmethod
@@ -148,21 +149,20 @@ class Side:
 
 class Ladder:
     """One assistant's human-paced stepping: up the plan's steps until one is missed, then the
-    gap to the last step held halved `plan.refine` times. `next()` says the next step (and
-    whether it refines), `record()` takes its outcome; `held` is the capacity so far."""
+    gap to the last step held halved `plan.refine` times. `next()` says how many visitors the
+    next step has (None: done), `record()` takes its outcome; `held` is the capacity so far."""
 
     def __init__(self, plan: Plan) -> None:
         self.steps, self.refinements = list(plan.steps), plan.refine
         self.held, self.missed = 0, None
         self._climbed = 0
 
-    def next(self) -> tuple[int, bool] | None:
+    def next(self) -> int | None:
         if self.missed is None:
-            return (self.steps[self._climbed], False) if self._climbed < len(self.steps) else None
+            return self.steps[self._climbed] if self._climbed < len(self.steps) else None
         if self.refinements <= 0 or not self.held:
             return None
-        middle = midpoint(self.held, self.missed)
-        return None if middle is None else (middle, True)
+        return midpoint(self.held, self.missed)
 
     def record(self, visitors: int, held: bool) -> None:
         if self.missed is None:
@@ -207,13 +207,15 @@ async def _measure(sides: list[Side], plan: Plan) -> None:
     ladders = [Ladder(plan) for _ in sides]
     while any(ladder.next() is not None for ladder in ladders):
         for side, ladder in zip(sides, ladders, strict=True):
-            upcoming = ladder.next()
-            if upcoming is None:
+            visitors = ladder.next()
+            if visitors is None:
                 continue
-            visitors, refining = upcoming
-            if refining:  # let the backlog of the step it missed clear first
+            held = await step(side, visitors)
+            ladder.record(visitors, held)
+            if not held:
+                # A missed step may leave work behind: let it clear before the next step,
+                # whichever assistant's it is.
                 await asyncio.sleep(plan.settle_seconds)
-            ladder.record(visitors, await step(side, visitors))
     for side, ladder in zip(sides, ladders, strict=True):
         side.measured.capacity = ladder.held
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -73,6 +74,7 @@ class _Server:
     def __init__(self, name: str, holds: int, timeline: list[str]) -> None:
         self.name, self.holds, self.timeline = name, holds, timeline
         self.open = 0
+        self.moments: list[tuple[str, float]] = []  # ("open" or "close", when)
 
     def opener_for(self, _connections: int) -> Any:
         server = self
@@ -84,12 +86,14 @@ class _Server:
 
             async def close(self) -> None:
                 server.open -= 1
+                server.moments.append(("close", time.monotonic()))
 
         @contextlib.asynccontextmanager
         async def context() -> AsyncIterator[Any]:
             async def opener() -> Chat:
                 server.open += 1
                 server.timeline.append(server.name)
+                server.moments.append(("open", time.monotonic()))
                 return Chat()
 
             yield opener
@@ -123,3 +127,15 @@ def test_the_two_assistants_take_turns_and_each_climbs_its_own_ladder() -> None:
     # Never two under load at once, and in turn: the warm-ups, the saturated level, then the
     # paced steps 10 and 20 alternate; once the slow one is done the fast one climbs on alone.
     assert [name for name, _ in itertools.groupby(timeline)] == ["slow", "fast"] * 4
+
+
+def test_after_a_missed_step_the_next_one_waits_whoever_runs_it() -> None:
+    timeline: list[str] = []
+    slow, fast = _Server("slow", 15, timeline), _Server("fast", 55, timeline)
+    plan = Plan((1,), 0.3, (10, 20, 40, 80), 1.0, 0.25, 1.0, 0.1, 2, settle_seconds=0.6)
+    asyncio.run(_measure([slow.side(), fast.side()], plan))
+    # The slow one's step of 20 visitors is missed and is its last; the fast one's step of 20
+    # comes next and starts only after the pause (without it, within a few milliseconds).
+    last_close_of_missed = max(t for kind, t in slow.moments if kind == "close")
+    opens_after = [t for kind, t in fast.moments if kind == "open" and t > last_close_of_missed]
+    assert min(opens_after) - last_close_of_missed >= 0.5
