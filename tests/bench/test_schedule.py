@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import time
 from collections.abc import AsyncIterator
@@ -69,12 +70,11 @@ def test_capacity_refinement_halves_the_gap_between_held_and_missed() -> None:
 
 class _Server:
     """A pretend assistant that answers at once up to `holds` visitors and slowly beyond; every
-    conversation it opens is noted in `timeline` under its name."""
+    conversation it opens or closes goes into `events` as (its name, "open" or "close", when)."""
 
-    def __init__(self, name: str, holds: int, timeline: list[str]) -> None:
-        self.name, self.holds, self.timeline = name, holds, timeline
+    def __init__(self, name: str, holds: int, events: list[tuple[str, str, float]]) -> None:
+        self.name, self.holds, self.events = name, holds, events
         self.open = 0
-        self.moments: list[tuple[str, float]] = []  # ("open" or "close", when)
 
     def opener_for(self, _connections: int) -> Any:
         server = self
@@ -86,14 +86,13 @@ class _Server:
 
             async def close(self) -> None:
                 server.open -= 1
-                server.moments.append(("close", time.monotonic()))
+                server.events.append((server.name, "close", time.monotonic()))
 
         @contextlib.asynccontextmanager
         async def context() -> AsyncIterator[Any]:
             async def opener() -> Chat:
                 server.open += 1
-                server.timeline.append(server.name)
-                server.moments.append(("open", time.monotonic()))
+                server.events.append((server.name, "open", time.monotonic()))
                 return Chat()
 
             yield opener
@@ -108,7 +107,7 @@ PLAN = Plan((1,), 0.3, (10, 20, 40, 80), 1.0, 0.25, 1.0, 0.1, 2, 0.0)
 
 
 def test_the_capacity_is_refined_between_the_last_step_held_and_the_first_missed() -> None:
-    side = _Server("fake", holds=55, timeline=[]).side()
+    side = _Server("fake", holds=55, events=[]).side()
     asyncio.run(_measure([side], PLAN))
     # The ladder misses 80; halfway to 40 is 60 (missed), then 50 (held).
     assert [result.concurrency for result in side.measured.paced] == [10, 20, 40, 80, 60, 50]
@@ -116,9 +115,8 @@ def test_the_capacity_is_refined_between_the_last_step_held_and_the_first_missed
 
 
 def test_the_two_assistants_take_turns_and_each_climbs_its_own_ladder() -> None:
-    timeline: list[str] = []
-    slow, fast = _Server("slow", 15, timeline), _Server("fast", 55, timeline)
-    sides = [slow.side(), fast.side()]
+    events: list[tuple[str, str, float]] = []
+    sides = [_Server("slow", 15, events).side(), _Server("fast", 55, events).side()]
     asyncio.run(_measure(sides, PLAN))
     steps = {side.measured.name: [r.concurrency for r in side.measured.paced] for side in sides}
     # The slow one misses 20 and there is nothing to the nearest 10 between 10 and 20.
@@ -126,16 +124,20 @@ def test_the_two_assistants_take_turns_and_each_climbs_its_own_ladder() -> None:
     assert (sides[0].measured.capacity, sides[1].measured.capacity) == (10, 50)
     # Never two under load at once, and in turn: the warm-ups, the saturated level, then the
     # paced steps 10 and 20 alternate; once the slow one is done the fast one climbs on alone.
-    assert [name for name, _ in itertools.groupby(timeline)] == ["slow", "fast"] * 4
+    opened = [name for name, kind, _ in events if kind == "open"]
+    assert [name for name, _ in itertools.groupby(opened)] == ["slow", "fast"] * 4
 
 
 def test_after_a_missed_step_the_next_one_waits_whoever_runs_it() -> None:
-    timeline: list[str] = []
-    slow, fast = _Server("slow", 15, timeline), _Server("fast", 55, timeline)
-    plan = Plan((1,), 0.3, (10, 20, 40, 80), 1.0, 0.25, 1.0, 0.1, 2, settle_seconds=0.6)
-    asyncio.run(_measure([slow.side(), fast.side()], plan))
+    events: list[tuple[str, str, float]] = []
+    sides = [_Server("slow", 15, events).side(), _Server("fast", 55, events).side()]
+    asyncio.run(_measure(sides, dataclasses.replace(PLAN, settle_seconds=0.6)))
     # The slow one's step of 20 visitors is missed and is its last; the fast one's step of 20
     # comes next and starts only after the pause (without it, within a few milliseconds).
-    last_close_of_missed = max(t for kind, t in slow.moments if kind == "close")
-    opens_after = [t for kind, t in fast.moments if kind == "open" and t > last_close_of_missed]
+    last_close_of_missed = max(t for name, kind, t in events if (name, kind) == ("slow", "close"))
+    opens_after = [
+        t
+        for name, kind, t in events
+        if (name, kind) == ("fast", "open") and t > last_close_of_missed
+    ]
     assert min(opens_after) - last_close_of_missed >= 0.5
