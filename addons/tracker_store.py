@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 
 from addons.fast_json import dumps, loads
 from privacy.redact import plain_strings, redact_value
+from services.database import run_once, single_statement_engine
 
 DEFAULT_URL = "sqlite:///var/tracker.db"
 # Set on each tracker this store hands out: how many of its events are already stored.
@@ -69,6 +70,12 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         database_url = url or os.environ.get("TRACKER_STORE_URL") or DEFAULT_URL
         super().__init__(domain=domain, event_broker=event_broker, **sql_settings(database_url))
         self._statements = _Statements(self.SQLEvent.__table__)
+        # Reading a conversation and appending its events are one statement each: on
+        # PostgreSQL each goes alone, in one round trip (services/database.py).
+        self._single = self.engine
+        if self.engine.dialect.name == "postgresql":
+            url = self.engine.url
+            self._single = single_statement_engine(url, **create_engine_kwargs(url))
         self._plain: tuple[Domain | None, frozenset[str]] = (None, frozenset())
 
     async def _retrieve(
@@ -78,8 +85,8 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         query = self._statements.all_sessions
         if not fetch_events_from_all_sessions:
             query = self._statements.latest_session
-        with self.engine.connect() as connection:
-            rows = connection.execute(query, {"sender_id": sender_id}).all()
+        params = {"sender_id": sender_id}
+        rows = run_once(self._single, lambda db: db.execute(query, params).all())
         if not rows or not self.domain:
             return None
         events = _deserialise([loads(row.data) for row in rows])
@@ -92,7 +99,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Rasa's save, writing only the events after the ones stored, each masked."""
         await self.stream_events(tracker)
-        with self.engine.begin() as connection:
+        with self._single.begin() as connection:
             stored = getattr(tracker, STORED_EVENTS, None)
             if stored is None:  # a tracker this store did not hand out
                 stored = connection.execute(

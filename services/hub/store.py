@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
 
 from privacy import redact_text, redact_value
+from services.database import run_once, single_statement_engine
 from services.hub.sessions import new_id
 
 Role = Literal["visitor", "bot", "agent", "system"]
@@ -188,28 +189,27 @@ class TranscriptStore:
         create_tables(metadata, self.engine)
         # The stores are SQLite or PostgreSQL; PostgreSQL stores a turn in one statement.
         self._postgresql = self.engine.dialect.name == "postgresql"
+        # Every call below is one statement: on PostgreSQL it goes alone, in one round trip
+        # (services/database.py); `self.engine` stays for several statements in one transaction.
+        self._single = self.engine
+        if self._postgresql:
+            self._single = single_statement_engine(self.engine.url, pool_size=5, max_overflow=5)
 
     def close(self) -> None:
         self.engine.dispose()
+        self._single.dispose()
 
     def create_conversation(self, visitor_id: str) -> Conversation:
         now = _now()
         conversation = Conversation(id=new_id(), visitor_id=visitor_id, state="bot")
-        with self.engine.begin() as db:
-            db.execute(
-                conversations.insert().values(
-                    id=conversation.id,
-                    visitor_id=visitor_id,
-                    state="bot",
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+        values = {"id": conversation.id, "visitor_id": visitor_id, "state": "bot"}
+        insert = conversations.insert().values(**values, created_at=now, updated_at=now)
+        run_once(self._single, lambda db: db.execute(insert))
         return conversation
 
     def get_conversation(self, conversation_id: str) -> Conversation | None:
-        with self.engine.connect() as db:
-            row = db.execute(_CONVERSATION, {"b_conversation": conversation_id}).first()
+        params = {"b_conversation": conversation_id}
+        row = run_once(self._single, lambda db: db.execute(_CONVERSATION, params).first())
         return Conversation(row.id, row.visitor_id, row.state) if row else None
 
     def set_state(self, conversation_id: str, state: str, only_from: str | None = None) -> None:
@@ -218,8 +218,8 @@ class TranscriptStore:
         update = conversations.update().where(conversations.c.id == conversation_id)
         if only_from is not None:
             update = update.where(conversations.c.state == only_from)
-        with self.engine.begin() as db:
-            db.execute(update.values(state=state, updated_at=_now()))
+        update = update.values(state=state, updated_at=_now())
+        run_once(self._single, lambda db: db.execute(update))
 
     def append(
         self,
@@ -332,20 +332,19 @@ class TranscriptStore:
             "texts": [row["text"] for row in rows],
             "datas": [row["data"] for row in rows],
         }
-        with self.engine.begin() as db:
-            state, ids = db.exec_driver_sql(_APPEND_POSTGRESQL, params).one()
+        state, ids = run_once(
+            self._single, lambda db: db.exec_driver_sql(_APPEND_POSTGRESQL, params).one()
+        )
         # Ids come from the sequence in the entries' order, so sorted they match the rows.
         return sorted(ids or []), state
 
     def find(self, conversation_id: str, client_id: str) -> Entry | None:
-        with self.engine.connect() as db:
-            row = db.execute(
-                _FIND, {"b_conversation": conversation_id, "b_client": client_id}
-            ).first()
+        params = {"b_conversation": conversation_id, "b_client": client_id}
+        row = run_once(self._single, lambda db: db.execute(_FIND, params).first())
         return _entry(row) if row else None
 
     def history(self, conversation_id: str, limit: int = 500) -> list[Entry]:
         """The latest `limit` entries, oldest first."""
-        with self.engine.connect() as db:
-            rows = db.execute(_HISTORY, {"b_conversation": conversation_id, "b_limit": limit}).all()
+        params = {"b_conversation": conversation_id, "b_limit": limit}
+        rows = run_once(self._single, lambda db: db.execute(_HISTORY, params).all())
         return [_entry(row) for row in reversed(rows)]

@@ -1,0 +1,86 @@
+"""After PostgreSQL drops its connections (a restart, a failover), the next message works.
+
+The per-message calls run without a ping before each use (services/database.py), so a pooled
+connection may turn out dead only when used; the call is then made again on a fresh one, and the
+visitor never sees the outage that is already over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import psycopg2
+
+from services.case_status.seed import seed
+from services.case_status.store import CaseStore
+from services.hub.store import TranscriptStore
+from tests.foundation.test_tracker_store import one_turn, replica
+
+
+def drop_connections(database_url: str) -> int:
+    """What a restart does to every client: their connections to the database die."""
+    name = database_url.rsplit("/", 1)[1]
+    with psycopg2.connect(database_url.rsplit("/", 1)[0] + "/postgres") as admin:
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+            return cursor.fetchone()[0]
+
+
+def test_the_hub_stores_the_next_message_after_the_database_dropped_its_connections(
+    postgres_database: str,
+) -> None:
+    store = TranscriptStore(postgres_database)
+    try:
+        conversation = store.create_conversation("visitor-1")
+        store.append_and_read_state(conversation.id, "visitor", "hello", None, "c1")
+        assert drop_connections(postgres_database) >= 1
+        entry, new, state = store.append_and_read_state(
+            conversation.id, "visitor", "are you still there?", None, "c2"
+        )
+        assert (new, state) == (True, "bot")
+        assert drop_connections(postgres_database) >= 1
+        history = store.history(conversation.id)
+        assert [e.text for e in history] == ["hello", "are you still there?"]
+        assert history[-1].id == entry.id
+    finally:
+        store.close()
+
+
+def test_rasa_reads_the_conversation_after_the_database_dropped_its_connections(
+    postgres_database: str,
+) -> None:
+    store = replica(postgres_database)
+
+    async def run() -> None:
+        await one_turn(store, "visitor-2", "hello", "hub-1")
+        assert drop_connections(postgres_database) >= 1
+        tracker = await store.retrieve("visitor-2")
+        assert tracker is not None and tracker.latest_message.text == "hello"
+        await one_turn(store, "visitor-2", "and again", "hub-2")
+        assert drop_connections(postgres_database) >= 1
+        tracker = await store.retrieve("visitor-2")
+        assert tracker is not None and tracker.latest_message.text == "and again"
+
+    asyncio.run(run())
+
+
+def test_a_case_is_found_after_the_database_dropped_its_connections(
+    postgres_database: str,
+) -> None:
+    store = CaseStore(postgres_database)
+    try:
+        seed(store)
+        receipt = store.list(limit=1)[0].receipt_number
+        assert store.get(receipt) is not None
+        assert drop_connections(postgres_database) >= 1
+        found = store.get(receipt)
+        assert found is not None and found.receipt_number == receipt
+        assert store.get("EAC" + uuid.uuid4().hex[:10].upper()) is None
+    finally:
+        store.close()
