@@ -1,12 +1,12 @@
 """Database engines for the calls made on every message, shared by the services and Rasa's
 tracker store (addons/tracker_store.py).
 
-Each of those calls is one SQL statement (the hub stores a turn in one statement, the tracker
-store reads a conversation in one and appends its new events in one), which PostgreSQL makes
-atomic by itself. Through a default engine each would cost four round trips: the pool's ping,
-BEGIN, the statement, and COMMIT (or ROLLBACK). `single_statement_engine` sends the statement
-alone. Instead of pinging before every use, a call on a connection that turns out to be dead
-(the database restarted since it was opened) is made once more on a fresh one: SQLAlchemy's
+Each of those calls is one SQL statement (the hub stores a turn in one statement, the tracker store
+reads a conversation in one and appends its new events in one), which PostgreSQL makes atomic by
+itself. Through a default engine each cost up to four round trips: the pool's ping (where pre-ping
+is on), BEGIN, the statement, and COMMIT (or ROLLBACK). `single_statement_engine` sends the
+statement alone. Instead of pinging before every use, a call on a connection that turns out to be
+dead (the database restarted since it was opened) is made once more on a fresh one: SQLAlchemy's
 "optimistic" disconnect handling, which also recycles the pool's other old connections.
 """
 
