@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from contextlib import closing
 
 import psycopg2
 
@@ -21,7 +22,7 @@ from tests.foundation.test_tracker_store import one_turn, replica
 def drop_connections(database_url: str) -> int:
     """What a restart does to every client: their connections to the database die."""
     name = database_url.rsplit("/", 1)[1]
-    with psycopg2.connect(database_url.rsplit("/", 1)[0] + "/postgres") as admin:
+    with closing(psycopg2.connect(database_url.rsplit("/", 1)[0] + "/postgres")) as admin:
         admin.autocommit = True
         with admin.cursor() as cursor:
             cursor.execute(
