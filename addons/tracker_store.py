@@ -72,10 +72,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         self._statements = _Statements(self.SQLEvent.__table__)
         # Reading a conversation and appending its events are one statement each: on
         # PostgreSQL each goes alone, in one round trip (services/database.py).
-        self._single = self.engine
-        if self.engine.dialect.name == "postgresql":
-            url = self.engine.url
-            self._single = single_statement_engine(url, **create_engine_kwargs(url))
+        self._single = single_statement_engine(self.engine, **create_engine_kwargs(self.engine.url))
         self._plain: tuple[Domain | None, frozenset[str]] = (None, frozenset())
 
     async def _retrieve(

@@ -22,10 +22,15 @@ from sqlalchemy.exc import DBAPIError
 T = TypeVar("T")
 
 
-def single_statement_engine(url: str | sa.engine.URL, **options: Any) -> Engine:
-    """A PostgreSQL engine in autocommit mode, without a ping on checkout: for calls that run
-    one statement each, never for several statements that must commit together."""
-    return sa.create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=False, **options)
+def single_statement_engine(engine: Engine, **options: Any) -> Engine:
+    """For calls that run one statement each, never for several that must commit together: on
+    PostgreSQL a second engine for `engine`'s database, in autocommit mode and without a ping on
+    checkout; on any other database (SQLite) `engine` itself."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return sa.create_engine(
+        engine.url, isolation_level="AUTOCOMMIT", pool_pre_ping=False, **options
+    )
 
 
 def run_once(engine: Engine, call: Callable[[Connection], T]) -> T:

@@ -79,9 +79,7 @@ class CaseStore:
         metadata.create_all(self.engine)
         # A lookup is one statement: on PostgreSQL it goes alone, in one round trip
         # (services/database.py).
-        self._single = self.engine
-        if self.engine.dialect.name == "postgresql":
-            self._single = single_statement_engine(self.engine.url)
+        self._single = single_statement_engine(self.engine)
 
     def get(self, receipt_number: str) -> Case | None:
         params = {"b_receipt": receipt_number}

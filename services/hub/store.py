@@ -191,9 +191,7 @@ class TranscriptStore:
         self._postgresql = self.engine.dialect.name == "postgresql"
         # Every call below is one statement: on PostgreSQL it goes alone, in one round trip
         # (services/database.py); `self.engine` stays for several statements in one transaction.
-        self._single = self.engine
-        if self._postgresql:
-            self._single = single_statement_engine(self.engine.url, pool_size=5, max_overflow=5)
+        self._single = single_statement_engine(self.engine, pool_size=5, max_overflow=5)
 
     def close(self) -> None:
         self.engine.dispose()
