@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
+from urllib.parse import urlparse
 
 import psycopg2
 import pytest
@@ -59,6 +61,20 @@ def postgres_database() -> Iterator[str]:
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+def drop_connections(database_url: str) -> int:
+    """What a restart or an outage does to every client of the database at `database_url`:
+    their open connections die. Returns how many were dropped."""
+    name = urlparse(database_url).path.lstrip("/")
+    with closing(psycopg2.connect(f"{POSTGRES}/postgres")) as admin:
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s",
+                (name,),
+            )
+            return cursor.fetchone()[0]
 
 
 def texts(messages: list[dict]) -> str:

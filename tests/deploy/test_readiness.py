@@ -27,7 +27,7 @@ from scripts.stack import (
     wait_for,
     write_endpoints,
 )
-from tests.conftest import POSTGRES
+from tests.conftest import POSTGRES, drop_connections
 from tests.deploy.support import ROOT, container
 
 
@@ -45,10 +45,7 @@ def unreachable(database_url: str) -> Iterator[None]:
     try:
         with admin.cursor() as cursor:
             cursor.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                (name,),
-            )
+        drop_connections(database_url)
         yield
     finally:
         with admin.cursor() as cursor:

@@ -9,28 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from contextlib import closing
-
-import psycopg2
 
 from services.case_status.seed import seed
 from services.case_status.store import CaseStore
 from services.hub.store import TranscriptStore
+from tests.conftest import drop_connections
 from tests.foundation.test_tracker_store import one_turn, replica
-
-
-def drop_connections(database_url: str) -> int:
-    """What a restart does to every client: their connections to the database die."""
-    name = database_url.rsplit("/", 1)[1]
-    with closing(psycopg2.connect(database_url.rsplit("/", 1)[0] + "/postgres")) as admin:
-        admin.autocommit = True
-        with admin.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = %s AND pid <> pg_backend_pid()",
-                (name,),
-            )
-            return cursor.fetchone()[0]
 
 
 def test_the_hub_stores_the_next_message_after_the_database_dropped_its_connections(
