@@ -59,6 +59,7 @@ def create_app(settings: HubSettings, name: str = "chat_hub") -> Sanic:
     @app.listener("before_server_start")
     async def start(app: Sanic, _loop: object) -> None:
         store = await asyncio.to_thread(TranscriptStore, settings.db_url)
+        await store.start()
         rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
         await rasa.start()
         bus = make_bus(settings.bus_url, settings.bus_prefix)

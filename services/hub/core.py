@@ -33,7 +33,7 @@ from services.hub.protocol import Hello, Message
 from services.hub.rasa import RasaClient, RasaUnavailable
 from services.hub.sessions import Session, SessionSigner, new_id
 from services.hub.settings import HubSettings
-from services.hub.store import Entry, Role, TranscriptStore
+from services.hub.store import Entry, Role, StoreUnavailable, TranscriptStore
 
 log = logging.getLogger("hub")
 
@@ -119,12 +119,25 @@ class Hub:
         await self.rasa.close()
         await self.limiter.close()
         await self.bus.close()
+        await self.store.close_async()
         self._db_pool.shutdown(wait=True)
         self.store.close()
 
     async def db(self, call: Callable[..., T], *args: Any) -> T:
         """Run a blocking store call off the event loop."""
         return await asyncio.get_running_loop().run_in_executor(self._db_pool, call, *args)
+
+    async def store_entries(
+        self,
+        conversation_id: str,
+        items: list[tuple[Role, str | None, dict | None]],
+        client_id: str | None = None,
+    ) -> tuple[list[Entry], bool]:
+        """`store.insert`, made twice per visitor message: on PostgreSQL right on the event loop
+        (asyncpg), elsewhere in a worker thread."""
+        if self.store.writes_async:
+            return await self.store.insert_async(conversation_id, items, client_id)
+        return await self.db(self.store.insert, conversation_id, items, client_id)
 
     # --- hooks for other parts of the product (live-agent handoff)
     def add_listener(self, listener: Listener) -> None:
@@ -135,7 +148,7 @@ class Hub:
         self, conversation_id: str, role: Role, text: str | None, data: dict | None = None
     ) -> Entry:
         """Add an entry (an agent's message, a notice) and deliver it to the visitor's tabs."""
-        entry, _ = await self.db(self.store.append, conversation_id, role, text, data)
+        (entry,), _ = await self.store_entries(conversation_id, [(role, text, data)])
         await self._publish([entry])
         return entry
 
@@ -214,7 +227,7 @@ class Hub:
             return
         try:
             await self._receive_checked(visitor, message, text)
-        except SQLAlchemyError as error:
+        except (SQLAlchemyError, StoreUnavailable) as error:
             # The database is down: say so and keep the socket; the widget puts the text back
             # in the input box, and the next message works as soon as the database is back.
             log.warning("transcript store unavailable: %s", type(error).__name__)
@@ -254,14 +267,10 @@ class Hub:
         data = {"payload": message.payload} if message.payload else None
         # The store redacts: identifiers are masked, a password-like message is hidden. A
         # client id already stored (a resend) gives back the stored entry, not a new one.
-        entry, new, state = await self.db(
-            self.store.append_and_read_state,
-            conversation_id,
-            "visitor",
-            text,
-            data,
-            message.client_id,
+        (entry,), new = await self.store_entries(
+            conversation_id, [("visitor", text, data)], message.client_id
         )
+        state = entry.conversation_state  # None for a client_id seen
         if not new:
             # A resend, or the same message through another hub at the same moment: it was
             # relayed the first time; acknowledge it, never relay it twice.
@@ -319,7 +328,7 @@ class Hub:
             return False
         # One transaction for the turn's answers; they and the end of the turn go out in order,
         # as one bus message.
-        stored = await self.db(self.store.append_many, conversation_id, answers)
+        stored, _ = await self.store_entries(conversation_id, answers)
         await self._publish(stored, then=[frame("typing", active=False)])
         return True
 

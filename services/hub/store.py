@@ -2,17 +2,23 @@
 
 Every entry has a role (visitor, bot, agent, system) so that a live agent's and the hub's own
 messages join the same transcript as the bot's. Text is redacted before it is written.
-Calls are blocking (SQLAlchemy Core); the app runs them in a worker thread.
+Calls are blocking (SQLAlchemy Core); the app runs them in a worker thread. The one call made
+twice on every visitor message, storing a turn's entries, also has an asynchronous form: on
+PostgreSQL, once `start()` has run in the hub's event loop, `insert_async` sends it through
+asyncpg on that loop, with no thread and no ORM layer around it (docs/benchmark.md).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
@@ -101,6 +107,26 @@ WITH touched AS (
 )
 SELECT (SELECT state FROM touched), (SELECT array_agg(id) FROM added)
 """
+# The same statement for asyncpg, whose parameters are numbered ($1, $2...), and the names of
+# the values in their order.
+_APPEND_NAMES: list[str] = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", _APPEND_POSTGRESQL)))
+_APPEND_ASYNCPG = re.sub(
+    r"%\((\w+)\)s", lambda m: f"${_APPEND_NAMES.index(m.group(1)) + 1}", _APPEND_POSTGRESQL
+)
+# A pooled connection found closed when used (the database restarted or dropped it since): the
+# statement never reached the database, so it is sent once more on a fresh connection.
+_DEAD_CONNECTION = (
+    asyncpg.InterfaceError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.AdminShutdownError,
+)
+# Any other failure to write (unreachable, restarting, timed out, refused): the caller tells the
+# visitor, as for SQLAlchemy's errors on the blocking path.
+_FAILED = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+class StoreUnavailable(Exception):
+    """The database did not take a write (down, restarting, unreachable)."""
 
 
 def _now() -> datetime:
@@ -192,6 +218,31 @@ class TranscriptStore:
         # Every call below is one statement: on PostgreSQL it goes alone, in one round trip
         # (services/database.py); `self.engine` stays for several statements in one transaction.
         self._single = single_statement_engine(self.engine, pool_size=5, max_overflow=5)
+        self._url = url
+        self._pool: asyncpg.Pool | None = None
+
+    async def start(self) -> None:
+        """On PostgreSQL, open the pool `insert_async` uses, in the running event loop (which
+        it must not outlive); on SQLite nothing: every call goes to a worker thread."""
+        if self._postgresql and self._pool is None:
+            url = make_url(self._url).set(drivername="postgresql")
+            self._pool = await asyncpg.create_pool(
+                url.render_as_string(hide_password=False),
+                min_size=0,
+                max_size=8,
+                timeout=3,  # to connect
+                command_timeout=15,
+            )
+
+    @property
+    def writes_async(self) -> bool:
+        """Whether `insert_async` can be used (PostgreSQL, started)."""
+        return self._pool is not None
+
+    async def close_async(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -232,7 +283,7 @@ class TranscriptStore:
             raise ValueError(f"unknown role {role!r}")
         if client_id is not None and (existing := self.find(conversation_id, client_id)):
             return existing, False
-        stored, new = self._insert(conversation_id, [(role, text, data)], client_id)
+        stored, new = self.insert(conversation_id, [(role, text, data)], client_id)
         return stored[0], new
 
     def append_many(
@@ -241,7 +292,7 @@ class TranscriptStore:
         """Store several entries (the answers of one turn) in order, in one transaction."""
         if not items:
             return []
-        return self._insert(conversation_id, items, None)[0]
+        return self.insert(conversation_id, items)[0]
 
     def append_and_read_state(
         self,
@@ -255,32 +306,19 @@ class TranscriptStore:
         looking for the client_id first: a resend is rare, and the unique client id turns it
         into the stored entry (new False). The relay needs both answers, and each call costs
         a round trip to the database."""
-        stored, new = self._insert(conversation_id, [(role, text, data)], client_id)
+        stored, new = self.insert(conversation_id, [(role, text, data)], client_id)
         return stored[0], new, stored[0].conversation_state  # None for a client_id seen
 
-    def _insert(
+    def insert(
         self,
         conversation_id: str,
         items: list[tuple[Role, str | None, dict[str, Any] | None]],
-        client_id: str | None,
+        client_id: str | None = None,
     ) -> tuple[list[Entry], bool]:
         """Store the entries, touch the conversation and read its state, in one transaction
-        (the state rides along: on PostgreSQL with the update, on SQLite one primary-key read)."""
-        for role, _, _ in items:
-            if role not in ROLES:
-                raise ValueError(f"unknown role {role!r}")
-        created_at = _now()
-        rows = [
-            {
-                "conversation_id": conversation_id,
-                "role": role,
-                "text": redact_text(text),
-                "data": json.dumps(redact_value(data), ensure_ascii=False) if data else None,
-                "client_id": client_id,
-                "created_at": created_at,
-            }
-            for role, text, data in items
-        ]
+        (the state rides along: on PostgreSQL with the update, on SQLite one primary-key read).
+        Returns the entries and True, or for a client_id already stored, that entry and False."""
+        rows, created_at = _rows(conversation_id, items, client_id)
         try:
             if self._postgresql:
                 ids, state = self._insert_postgresql(conversation_id, rows, created_at)
@@ -291,20 +329,41 @@ class TranscriptStore:
             if client_id is not None and (existing := self.find(conversation_id, client_id)):
                 return [existing], False
             raise
-        stored = [
-            Entry(
-                id=id_,
-                conversation_id=conversation_id,
-                role=row["role"],
-                text=row["text"],
-                data=json.loads(row["data"]) if row["data"] else {},
-                client_id=client_id,
-                created_at=created_at,
-                conversation_state=state,
-            )
-            for id_, row in zip(ids, rows, strict=True)
-        ]
-        return stored, True
+        return _stored(rows, ids, state), True
+
+    async def insert_async(
+        self,
+        conversation_id: str,
+        items: list[tuple[Role, str | None, dict[str, Any] | None]],
+        client_id: str | None = None,
+    ) -> tuple[list[Entry], bool]:
+        """`insert` on the event loop (PostgreSQL, after `start()`): the same statement through
+        asyncpg. Raises StoreUnavailable when the database does not take it."""
+        assert self._pool is not None, "TranscriptStore.start() was not called"
+        rows, created_at = _rows(conversation_id, items, client_id)
+        values = _append_values(conversation_id, rows, created_at)
+        arguments = [values[name] for name in _APPEND_NAMES]
+        try:
+            try:
+                record = await self._fetchrow(arguments)
+            except _DEAD_CONNECTION:
+                record = await self._fetchrow(arguments)
+        except asyncpg.UniqueViolationError as error:
+            # As in `insert`: the same client message stored first through another connection.
+            if client_id is not None:
+                existing = await asyncio.to_thread(self.find, conversation_id, client_id)
+                if existing is not None:
+                    return [existing], False
+            raise StoreUnavailable(type(error).__name__) from error
+        except _FAILED as error:
+            raise StoreUnavailable(type(error).__name__) from error
+        state, ids = record[0], record[1]
+        return _stored(rows, sorted(ids or []), state), True
+
+    async def _fetchrow(self, arguments: list[Any]) -> Any:
+        assert self._pool is not None
+        async with self._pool.acquire() as connection:
+            return await connection.fetchrow(_APPEND_ASYNCPG, *arguments)
 
     def _insert_generic(
         self, conversation_id: str, rows: list[dict[str, Any]], created_at: datetime
@@ -322,14 +381,7 @@ class TranscriptStore:
     ) -> tuple[list[int], str | None]:
         """PostgreSQL: the entries, the touch and the state in one statement, one round trip
         (the hub stores twice per visitor message: its text, then the bot's answers)."""
-        params = {
-            "conversation": conversation_id,
-            "now": created_at,
-            "client": rows[0]["client_id"],
-            "roles": [row["role"] for row in rows],
-            "texts": [row["text"] for row in rows],
-            "datas": [row["data"] for row in rows],
-        }
+        params = _append_values(conversation_id, rows, created_at)
         state, ids = run_once(
             self._single, lambda db: db.exec_driver_sql(_APPEND_POSTGRESQL, params).one()
         )
@@ -346,3 +398,58 @@ class TranscriptStore:
         params = {"b_conversation": conversation_id, "b_limit": limit}
         rows = run_once(self._single, lambda db: db.execute(_HISTORY, params).all())
         return [_entry(row) for row in reversed(rows)]
+
+
+def _rows(
+    conversation_id: str,
+    items: list[tuple[Role, str | None, dict[str, Any] | None]],
+    client_id: str | None,
+) -> tuple[list[dict[str, Any]], datetime]:
+    """The entries as they are stored (redacted), and their time."""
+    for role, _, _ in items:
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}")
+    created_at = _now()
+    rows = [
+        {
+            "conversation_id": conversation_id,
+            "role": role,
+            "text": redact_text(text),
+            "data": json.dumps(redact_value(data), ensure_ascii=False) if data else None,
+            "client_id": client_id,
+            "created_at": created_at,
+        }
+        for role, text, data in items
+    ]
+    return rows, created_at
+
+
+def _append_values(
+    conversation_id: str, rows: list[dict[str, Any]], created_at: datetime
+) -> dict[str, Any]:
+    """The values of the PostgreSQL statement that stores a turn."""
+    return {
+        "conversation": conversation_id,
+        "now": created_at,
+        "client": rows[0]["client_id"],
+        "roles": [row["role"] for row in rows],
+        "texts": [row["text"] for row in rows],
+        "datas": [row["data"] for row in rows],
+    }
+
+
+def _stored(rows: list[dict[str, Any]], ids: list[int], state: str | None) -> list[Entry]:
+    """The entries just stored, with their ids and the conversation's state."""
+    return [
+        Entry(
+            id=id_,
+            conversation_id=row["conversation_id"],
+            role=row["role"],
+            text=row["text"],
+            data=json.loads(row["data"]) if row["data"] else {},
+            client_id=row["client_id"],
+            created_at=row["created_at"],
+            conversation_state=state,
+        )
+        for id_, row in zip(ids, rows, strict=True)
+    ]

@@ -37,6 +37,41 @@ def test_the_hub_stores_the_next_message_after_the_database_dropped_its_connecti
         store.close()
 
 
+async def test_the_hubs_event_loop_writes_survive_dropped_connections_and_resends(
+    postgres_database: str,
+) -> None:
+    """The path every visitor message takes in a hub on PostgreSQL (asyncpg, no thread)."""
+    store = TranscriptStore(postgres_database)
+    await store.start()
+    try:
+        assert store.writes_async
+        conversation = store.create_conversation("visitor-3")
+        await store.insert_async(conversation.id, [("visitor", "hello", None)], "c1")
+        assert drop_connections(postgres_database) >= 1
+        (entry,), new = await store.insert_async(
+            conversation.id, [("visitor", "my receipt is EAC9999103403", None)], "c2"
+        )
+        assert (new, entry.conversation_state, entry.text) == (
+            True,
+            "bot",
+            "my receipt is EAC******3403",
+        )
+        # The same client message again (a resend after a network drop): the stored one, once.
+        (again,), new = await store.insert_async(
+            conversation.id, [("visitor", "my receipt is EAC9999103403", None)], "c2"
+        )
+        assert (new, again.id) == (False, entry.id)
+        answers, _ = await store.insert_async(
+            conversation.id, [("bot", "one", None), ("bot", "two", {"buttons": []})]
+        )
+        assert [a.id for a in answers] == sorted(a.id for a in answers)
+        history = store.history(conversation.id)
+        assert [e.text for e in history] == ["hello", entry.text, "one", "two"]
+    finally:
+        await store.close_async()
+        store.close()
+
+
 def test_rasa_reads_the_conversation_after_the_database_dropped_its_connections(
     postgres_database: str,
 ) -> None:
