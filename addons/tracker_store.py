@@ -24,7 +24,13 @@ from sqlalchemy.engine import make_url
 
 from addons.fast_json import dumps, loads
 from privacy.redact import plain_strings, redact_value
-from services.database import run_once, single_statement_engine
+from services.database import (
+    AsyncPool,
+    AsyncStatement,
+    on_live_connection,
+    run_once,
+    single_statement_engine,
+)
 
 DEFAULT_URL = "sqlite:///var/tracker.db"
 # Set on each tracker this store hands out: how many of its events are already stored.
@@ -56,7 +62,9 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
     remembers how many of its events are stored, so saving needs no count query; the masking
     works on the event dicts being written instead of rebuilding events from them; and the
     per-message statements are built once and run on a plain connection instead of through an
-    ORM session, whose statement building was the store's largest cost under load.
+    ORM session, whose statement building was the store's largest cost under load. On
+    PostgreSQL those two statements go through asyncpg on Rasa's event loop, which a blocking
+    call would hold up for every other conversation of the replica (services/database.py).
     """
 
     def __init__(
@@ -73,6 +81,9 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         # Reading a conversation and appending its events are one statement each: on
         # PostgreSQL each goes alone, in one round trip (services/database.py).
         self._single = single_statement_engine(self.engine, **create_engine_kwargs(self.engine.url))
+        self._async: AsyncPool | None = None
+        if self.engine.dialect.name == "postgresql":
+            self._async = AsyncPool(database_url, max_size=5)
         self._plain: tuple[Domain | None, frozenset[str]] = (None, frozenset())
 
     async def _retrieve(
@@ -83,10 +94,17 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         if not fetch_events_from_all_sessions:
             query = self._statements.latest_session
         params = {"sender_id": sender_id}
-        rows = run_once(self._single, lambda db: db.execute(query, params).all())
+        if self._async is not None:
+            statement = self._statements.in_async(query)
+            arguments = statement.arguments(params)
+            rows = await on_live_connection(
+                self._async, lambda db: db.fetch(statement.sql, *arguments)
+            )
+        else:
+            rows = run_once(self._single, lambda db: db.execute(query, params).all())
         if not rows or not self.domain:
             return None
-        events = _deserialise([loads(row.data) for row in rows])
+        events = _deserialise([loads(row["data"]) for row in rows])
         tracker = DialogueStateTracker.from_events(sender_id, events, self.domain.slots)
         if not fetch_events_from_all_sessions:
             # What Rasa's save() would count again: the events of the latest session.
@@ -96,19 +114,22 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Rasa's save, writing only the events after the ones stored, each masked."""
         await self.stream_events(tracker)
-        with self._single.begin() as connection:
-            stored = getattr(tracker, STORED_EVENTS, None)
-            if stored is None:  # a tracker this store did not hand out
-                stored = connection.execute(
-                    self._statements.count_latest_session, {"sender_id": tracker.sender_id}
-                ).scalar_one()
-            memo: dict[str, str | None] = {}  # the events share the model's id and more
-            rows = [
-                self._row(tracker.sender_id, event, memo)
-                for event in itertools.islice(tracker.events, stored, None)
-            ]
-            if rows:
-                connection.execute(self._statements.insert, rows)
+        stored = getattr(tracker, STORED_EVENTS, None)
+        if stored is None:  # a tracker this store did not hand out
+            count = self._statements.count_latest_session
+            params = {"sender_id": tracker.sender_id}
+            stored = run_once(self._single, lambda db: db.execute(count, params).scalar_one())
+        memo: dict[str, str | None] = {}  # the events share the model's id and more
+        rows = [
+            self._row(tracker.sender_id, event, memo)
+            for event in itertools.islice(tracker.events, stored, None)
+        ]
+        if rows and self._async is not None:
+            insert = self._statements.in_async(self._statements.insert)
+            arguments = [insert.arguments(row) for row in rows]
+            await on_live_connection(self._async, lambda db: db.executemany(insert.sql, arguments))
+        elif rows:
+            run_once(self._single, lambda db: db.execute(self._statements.insert, rows))
         setattr(tracker, STORED_EVENTS, len(tracker.events))
 
     def _plain_strings(self) -> frozenset[str]:
@@ -204,3 +225,20 @@ class _Statements:
             sa.select(sa.func.count()).select_from(events).where(sender, latest)
         )
         self.insert = events.insert()
+        # The same statements in asyncpg's form (PostgreSQL), made when first used.
+        self._async: dict[int, AsyncStatement] = {}
+        self._columns = [column.name for column in events.columns if not column.primary_key]
+
+    def in_async(self, statement: sa.sql.ClauseElement) -> AsyncStatement:
+        """One of the statements above in asyncpg's form; the insert names every column but
+        the id (which the database numbers) and returns nothing."""
+        key = id(statement)
+        if key not in self._async:
+            if statement is self.insert:
+                compiled = AsyncStatement.from_sqlalchemy(
+                    self.insert.inline(), column_keys=self._columns
+                )
+            else:
+                compiled = AsyncStatement.from_sqlalchemy(statement)
+            self._async[key] = compiled
+        return self._async[key]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,7 +23,13 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
 
 from privacy import redact_text, redact_value
-from services.database import run_once, single_statement_engine
+from services.database import (
+    AsyncPool,
+    AsyncStatement,
+    on_live_connection,
+    run_once,
+    single_statement_engine,
+)
 from services.hub.sessions import new_id
 
 Role = Literal["visitor", "bot", "agent", "system"]
@@ -107,21 +112,9 @@ WITH touched AS (
 )
 SELECT (SELECT state FROM touched), (SELECT array_agg(id) FROM added)
 """
-# The same statement for asyncpg, whose parameters are numbered ($1, $2...), and the names of
-# the values in their order.
-_APPEND_NAMES: list[str] = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", _APPEND_POSTGRESQL)))
-_APPEND_ASYNCPG = re.sub(
-    r"%\((\w+)\)s", lambda m: f"${_APPEND_NAMES.index(m.group(1)) + 1}", _APPEND_POSTGRESQL
-)
-# A pooled connection found closed when used (the database restarted or dropped it since): the
-# statement never reached the database, so it is sent once more on a fresh connection.
-_DEAD_CONNECTION = (
-    asyncpg.InterfaceError,
-    asyncpg.ConnectionDoesNotExistError,
-    asyncpg.AdminShutdownError,
-)
-# Any other failure to write (unreachable, restarting, timed out, refused): the caller tells the
-# visitor, as for SQLAlchemy's errors on the blocking path.
+_APPEND_ASYNC = AsyncStatement.from_pyformat(_APPEND_POSTGRESQL)
+# Any failure to write through asyncpg (unreachable, restarting, timed out, refused): the caller
+# tells the visitor, as for SQLAlchemy's errors on the blocking path.
 _FAILED = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
@@ -219,20 +212,14 @@ class TranscriptStore:
         # (services/database.py); `self.engine` stays for several statements in one transaction.
         self._single = single_statement_engine(self.engine, pool_size=5, max_overflow=5)
         self._url = url
-        self._pool: asyncpg.Pool | None = None
+        self._pool: AsyncPool | None = None
 
     async def start(self) -> None:
-        """On PostgreSQL, open the pool `insert_async` uses, in the running event loop (which
-        it must not outlive); on SQLite nothing: every call goes to a worker thread."""
+        """On PostgreSQL, set up the pool `insert_async` uses, in the running event loop; on
+        SQLite nothing: every call goes to a worker thread."""
         if self._postgresql and self._pool is None:
-            url = make_url(self._url).set(drivername="postgresql")
-            self._pool = await asyncpg.create_pool(
-                url.render_as_string(hide_password=False),
-                min_size=0,
-                max_size=8,
-                timeout=3,  # to connect
-                command_timeout=15,
-            )
+            self._pool = AsyncPool(self._url, max_size=8)
+            await self._pool.get()
 
     @property
     def writes_async(self) -> bool:
@@ -341,13 +328,11 @@ class TranscriptStore:
         asyncpg. Raises StoreUnavailable when the database does not take it."""
         assert self._pool is not None, "TranscriptStore.start() was not called"
         rows, created_at = _rows(conversation_id, items, client_id)
-        values = _append_values(conversation_id, rows, created_at)
-        arguments = [values[name] for name in _APPEND_NAMES]
+        arguments = _APPEND_ASYNC.arguments(_append_values(conversation_id, rows, created_at))
         try:
-            try:
-                record = await self._fetchrow(arguments)
-            except _DEAD_CONNECTION:
-                record = await self._fetchrow(arguments)
+            record = await on_live_connection(
+                self._pool, lambda db: db.fetchrow(_APPEND_ASYNC.sql, *arguments)
+            )
         except asyncpg.UniqueViolationError as error:
             # As in `insert`: the same client message stored first through another connection.
             if client_id is not None:
@@ -359,11 +344,6 @@ class TranscriptStore:
             raise StoreUnavailable(type(error).__name__) from error
         state, ids = record[0], record[1]
         return _stored(rows, sorted(ids or []), state), True
-
-    async def _fetchrow(self, arguments: list[Any]) -> Any:
-        assert self._pool is not None
-        async with self._pool.acquire() as connection:
-            return await connection.fetchrow(_APPEND_ASYNCPG, *arguments)
 
     def _insert_generic(
         self, conversation_id: str, rows: list[dict[str, Any]], created_at: datetime
