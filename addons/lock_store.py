@@ -12,12 +12,15 @@ tickets of processes that stopped polling (dead ones) run out.
 It also makes fewer trips to Redis for the usual message, which finds nobody ahead of it: Rasa
 reads and writes the lock seven times per message (issue: read, write; acquire: read; release:
 read, write, read again, delete), synchronously, on the event loop. Here: issue (read, write),
-the lock just written says whether the ticket is first, and release (read, then write or delete).
+the lock just written says whether the ticket is first, and release (read, then write or delete),
+each through Redis's asynchronous client, so that a replica's other conversations go on while
+it waits for Redis.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 from collections.abc import AsyncGenerator
@@ -25,6 +28,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlparse
 
+import redis.asyncio as aioredis
 from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import (
     LOCK_LIFETIME,
@@ -33,10 +37,23 @@ from rasa.core.lock_store import (
     LockStore,
     RedisLockStore,
 )
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 
 class WaitingTicketsStayAlive(LockStore):
-    """Rasa's `lock()`, with the waiting ticket's expiry renewed on every poll."""
+    """Rasa's `lock()`, with the waiting ticket's expiry renewed on every poll. It reads and
+    writes locks through `_read`, `_write` and `_delete`, which a store may make asynchronous."""
+
+    async def _read(self, conversation_id: str) -> TicketLock | None:
+        return self.get_lock(conversation_id)
+
+    async def _write(self, lock: TicketLock) -> None:
+        self.save_lock(lock)
+
+    async def _delete(self, conversation_id: str) -> None:
+        self.delete_lock(conversation_id)
 
     @asynccontextmanager
     async def lock(
@@ -45,7 +62,7 @@ class WaitingTicketsStayAlive(LockStore):
         lock_lifetime: float = LOCK_LIFETIME,
         wait_time_in_seconds: float = 1,
     ) -> AsyncGenerator[TicketLock, None]:
-        issued, ticket = self._issue(conversation_id, lock_lifetime)
+        issued, ticket = await self._issue(conversation_id, lock_lifetime)
         try:
             if issued.is_locked(ticket):
                 issued = await self._wait_for_turn(
@@ -53,44 +70,44 @@ class WaitingTicketsStayAlive(LockStore):
                 )
             yield issued
         finally:
-            self._release(conversation_id, ticket)
+            await self._release(conversation_id, ticket)
 
-    def _issue(self, conversation_id: str, lifetime: float) -> tuple[TicketLock, int]:
+    async def _issue(self, conversation_id: str, lifetime: float) -> tuple[TicketLock, int]:
         """Rasa's `issue_ticket`, also handing back the lock as it was written."""
         try:
-            lock = self.get_or_create_lock(conversation_id)
+            lock = await self._read(conversation_id) or self.create_lock(conversation_id)
             ticket = lock.issue_ticket(lifetime)
-            self.save_lock(lock)
+            await self._write(lock)
         except Exception as error:
             raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
         return lock, ticket
 
-    def _release(self, conversation_id: str, ticket: int) -> None:
+    async def _release(self, conversation_id: str, ticket: int) -> None:
         """Rasa's `cleanup` with one read: drop the ticket, delete the lock if nobody waits."""
-        lock = self.get_lock(conversation_id)
+        lock = await self._read(conversation_id)
         if lock is None:
             return
         lock.remove_ticket_for(ticket)
         if lock.is_someone_waiting():
-            self.save_lock(lock)
+            await self._write(lock)
         else:
-            self.delete_lock(conversation_id)
+            await self._delete(conversation_id)
 
     async def _wait_for_turn(
         self, conversation_id: str, ticket: int, lifetime: float, wait: float
     ) -> TicketLock:
         while True:
-            lock = self.get_lock(conversation_id)
+            lock = await self._read(conversation_id)
             if lock is None:
                 raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
             if not lock.is_locked(ticket):
                 return lock
             await asyncio.sleep(wait)
-            self._renew_and_prune(conversation_id, ticket, lifetime)
+            await self._renew_and_prune(conversation_id, ticket, lifetime)
 
-    def _renew_and_prune(self, conversation_id: str, ticket: int, lifetime: float) -> None:
+    async def _renew_and_prune(self, conversation_id: str, ticket: int, lifetime: float) -> None:
         """Keep our ticket (re-issuing its number if it had run out), drop expired ones."""
-        lock = self.get_lock(conversation_id) or self.create_lock(conversation_id)
+        lock = await self._read(conversation_id) or self.create_lock(conversation_id)
         expires = time.time() + lifetime
         mine = next((t for t in lock.tickets if t.number == ticket), None)
         if mine is None:
@@ -99,11 +116,42 @@ class WaitingTicketsStayAlive(LockStore):
         else:
             mine.expires = expires
         lock.remove_expired_tickets()
-        self.save_lock(lock)
+        await self._write(lock)
 
 
 class ConversationRedisLockStore(WaitingTicketsStayAlive, RedisLockStore):
-    """Rasa's Redis lock store with waiting tickets kept alive."""
+    """Rasa's Redis lock store with waiting tickets kept alive, and `lock()` on Redis's
+    asynchronous client (Rasa's own methods keep the blocking one): the same keys and values."""
+
+    def __init__(self, url: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._url = url
+        self._client: tuple[asyncio.AbstractEventLoop, aioredis.Redis] | None = None
+
+    def _redis(self) -> aioredis.Redis:
+        """A client for the running event loop (a server has one; a script may run several)."""
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client[0] is not loop:
+            # A connection the pool kept across a Redis restart is dead: one retry on a fresh
+            # one (reading, writing and deleting the lock each give the same result twice).
+            client = aioredis.Redis.from_url(
+                self._url,
+                socket_timeout=self.red.connection_pool.connection_kwargs.get("socket_timeout"),
+                retry=Retry(NoBackoff(), 1),
+                retry_on_error=[RedisConnectionError],
+            )
+            self._client = (loop, client)
+        return self._client[1]
+
+    async def _read(self, conversation_id: str) -> TicketLock | None:
+        serialised = await self._redis().get(self.key_prefix + conversation_id)
+        return TicketLock.from_dict(json.loads(serialised)) if serialised else None
+
+    async def _write(self, lock: TicketLock) -> None:
+        await self._redis().set(self.key_prefix + lock.conversation_id, lock.dumps())
+
+    async def _delete(self, conversation_id: str) -> None:
+        await self._redis().delete(self.key_prefix + conversation_id)
 
 
 class ConversationInMemoryLockStore(WaitingTicketsStayAlive, InMemoryLockStore):
@@ -119,6 +167,7 @@ def lock_store_from_url(url: str | None) -> LockStore:
         raise ValueError(f"LOCK_STORE_URL must be empty or a redis:// URL, not {parsed.scheme!r}")
     db = int(parsed.path.lstrip("/") or 0)
     return ConversationRedisLockStore(
+        url,
         host=parsed.hostname or "127.0.0.1",
         port=parsed.port or 6379,
         db=db,
