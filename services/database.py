@@ -112,8 +112,9 @@ class AsyncStatement:
 
 class AsyncPool:
     """An asyncpg pool for the event loop that uses it. A server has one loop for its life; a
-    caller on another loop (a script, a test) gets a pool of its own, and the previous one's
-    connections are closed, since they cannot serve a loop they were not opened on."""
+    caller on another loop (a script, a test) gets a pool of its own, since connections cannot
+    serve a loop they were not opened on. The previous pool is terminated; if its loop has
+    already finished, its sockets close only when collected (a ResourceWarning under -X dev)."""
 
     def __init__(self, url: str, max_size: int) -> None:
         self._dsn = make_url(url).set(drivername="postgresql").render_as_string(False)
@@ -137,7 +138,16 @@ class AsyncPool:
                 reset=_session_unchanged,
             )
             self._ready = asyncio.ensure_future(self._pool)  # awaited: the pool's set-up
-        await self._ready
+        try:
+            # Shielded: a caller cancelled meanwhile (a visitor gone) must not cancel the set-up
+            # that every other caller waits for.
+            await asyncio.shield(self._ready)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.terminate()  # the next call starts afresh
+            raise
+        assert self._pool is not None
         return self._pool
 
     async def close(self) -> None:
