@@ -122,9 +122,12 @@ class AsyncPool:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pool: asyncpg.Pool | None = None
         self._ready: asyncio.Task | None = None
+        self._set_up = False  # the current pool's set-up finished
 
     async def get(self) -> asyncpg.Pool:
         loop = asyncio.get_running_loop()
+        if self._set_up and self._loop is loop and self._pool is not None:
+            return self._pool  # every statement but the first: no waiting, no shield
         if self._loop is not loop or self._pool is None or self._ready is None:
             self.terminate()
             self._loop = loop
@@ -148,16 +151,19 @@ class AsyncPool:
             self.terminate()  # the next call starts afresh
             raise
         assert self._pool is not None
+        self._set_up = True
         return self._pool
 
     async def close(self) -> None:
         pool, self._pool, self._loop, self._ready = self._pool, None, None, None
+        self._set_up = False
         if pool is not None:
             await pool.close()
 
     def terminate(self) -> None:
         """Close the connections at once, from any loop (or none)."""
         pool, self._pool, self._loop, self._ready = self._pool, None, None, None
+        self._set_up = False
         if pool is not None:
             with contextlib.suppress(Exception):
                 pool.terminate()
