@@ -1,10 +1,14 @@
 """Where the CPU goes: ours in production mode under a closed loop, CPU ms per answered message
 for each kind of process (Rasa replicas, hubs, actions, nginx, PostgreSQL, Redis, the load
-generator itself).
+generator itself), and the busiest process of each kind as a share of one core.
 
     .venv/bin/python -m scripts.bench_cpu [--conversations 10] [--seconds 20]
+    .venv/bin/python -m scripts.bench_cpu --visitors 440 --seconds 40   # open loop, as `make bench`
 
 A development tool beside `make bench`: the bench says how fast, this says what to make cheaper.
+With `--visitors` the load is the bench's human-paced step (a message about every 5 s per
+visitor, not waiting for answers), to see which process saturates first near the capacity: a
+process near 100% of a core queues its work however idle the rest of the machine is.
 PostgreSQL and Redis are the machine's servers, so anything else using them at the same time is
 counted too.
 """
@@ -15,11 +19,12 @@ import argparse
 import os
 import resource
 import subprocess
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from scripts.loadgen import closed_loop, run_load
+from scripts.loadgen import closed_loop, open_loop, run_load
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -42,9 +47,10 @@ def _kind(cmdline: str, comm: str) -> str | None:
     return None
 
 
-def cpu_by_kind() -> dict[str, float]:
-    """CPU seconds (user + system) used so far by every process of each kind, from /proc."""
-    totals: dict[str, float] = defaultdict(float)
+def cpu_by_process() -> dict[tuple[str, int], float]:
+    """CPU seconds (user + system) used so far by each process of a known kind, from /proc; the
+    load generator (this process) as ("loadgen", 0)."""
+    totals: dict[tuple[str, int], float] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -58,10 +64,33 @@ def cpu_by_kind() -> dict[str, float]:
         if kind is None:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()
-        totals[kind] += (int(fields[11]) + int(fields[12])) / TICKS
+        totals[(kind, int(entry.name))] = (int(fields[11]) + int(fields[12])) / TICKS
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    totals["loadgen"] = usage.ru_utime + usage.ru_stime
+    totals[("loadgen", 0)] = usage.ru_utime + usage.ru_stime
     return totals
+
+
+def _report(
+    before: dict[tuple[str, int], float],
+    after: dict[tuple[str, int], float],
+    answered: int,
+    wall: float,
+) -> None:
+    """Per kind: CPU ms per answered message, and the busiest process's share of one core."""
+    per_kind: dict[str, float] = defaultdict(float)
+    busiest: dict[str, float] = defaultdict(float)
+    for key, seconds in after.items():
+        used = seconds - before.get(key, seconds)  # a process started meanwhile: not counted
+        per_kind[key[0]] += used
+        busiest[key[0]] = max(busiest[key[0]], used / wall)
+    total = 0.0
+    for kind in sorted(per_kind, key=per_kind.__getitem__, reverse=True):
+        ms = per_kind[kind] * 1000 / answered
+        total += ms
+        share = f"busiest process {busiest[kind]:4.0%} of a core"
+        print(f"  {kind:<12} {ms:6.1f} ms CPU per message, {share}")
+    cores = sum(per_kind.values()) / wall
+    print(f"  {'total':<12} {total:6.1f} ms CPU per message, {cores:.2f} cores in all")
 
 
 def _start_py_spy(production: Any, folder: str, seconds: float) -> list[subprocess.Popen]:
@@ -82,6 +111,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--visitors", type=int, help="open loop: this many visitors, one message every ~5 s each"
+    )
     parser.add_argument("--rasa-replicas", type=int, help="instead of production.env's")
     parser.add_argument("--hub-replicas", type=int, help="instead of production.env's")
     parser.add_argument(
@@ -95,23 +127,23 @@ def main() -> None:
         opener = hub_opener(production)
         run_load(closed_loop(opener, our_script, 2, 5.0))  # warm-up
         samplers = _start_py_spy(production, args.py_spy, args.seconds) if args.py_spy else []
-        before = cpu_by_kind()
-        result = run_load(closed_loop(opener, our_script, args.conversations, args.seconds))
-        after = cpu_by_kind()
+        if args.visitors:
+            load = open_loop(opener, our_script, args.visitors, args.seconds, drain=20.0)
+            label = f"{args.visitors} visitors"
+        else:
+            load = closed_loop(opener, our_script, args.conversations, args.seconds)
+            label = f"{args.conversations} conversations"
+        before, started = cpu_by_process(), time.monotonic()
+        result = run_load(load)
+        after, wall = cpu_by_process(), time.monotonic() - started
         for sampler in samplers:
             sampler.wait(timeout=60)
-    answered = max(len(result.latencies), 1)
     row = result.summary()
     print(
-        f"{args.conversations} conversations: {row['msgs_per_s']:.1f} msg/s, p50 {row['p50_ms']} "
+        f"{label}: {row['msgs_per_s']:.1f} msg/s, p50 {row['p50_ms']} "
         f"p95 {row['p95_ms']} ms, errors {row['errors']}"
     )
-    total = 0.0
-    for kind in sorted(after, key=lambda k: after[k] - before.get(k, 0.0), reverse=True):
-        ms = (after[kind] - before.get(kind, 0.0)) * 1000 / answered
-        total += ms
-        print(f"  {kind:<12} {ms:6.1f} ms CPU per message")
-    print(f"  {'total':<12} {total:6.1f} ms CPU per message")
+    _report(before, after, max(len(result.latencies), 1), wall)
 
 
 if __name__ == "__main__":
