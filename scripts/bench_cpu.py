@@ -80,7 +80,9 @@ def _report(
     per_kind: dict[str, float] = defaultdict(float)
     busiest: dict[str, float] = defaultdict(float)
     for key, seconds in after.items():
-        used = seconds - before.get(key, seconds)  # a process started meanwhile: not counted
+        # A process started meanwhile (a PostgreSQL backend for a new connection) counts from
+        # zero; one that ended meanwhile is missing from `after` and lost, as /proc forgets it.
+        used = seconds - before.get(key, 0.0)
         per_kind[key[0]] += used
         busiest[key[0]] = max(busiest[key[0]], used / wall)
     total = 0.0
