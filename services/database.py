@@ -141,18 +141,18 @@ class AsyncPool:
                 reset=_session_unchanged,
             )
             self._ready = asyncio.ensure_future(self._pool)  # awaited: the pool's set-up
+        ready = self._ready
         try:
             # Shielded: a caller cancelled meanwhile (a visitor gone) must not cancel the set-up
-            # that every other caller waits for.
-            await asyncio.shield(self._ready)
-        except asyncio.CancelledError:
-            raise
+            # that every other caller waits for (its CancelledError passes the clause below).
+            await asyncio.shield(ready)
         except Exception:
-            self.terminate()  # the next call starts afresh
+            if self._ready is ready:  # not a newer pool another caller has begun since
+                self.terminate()  # the next call starts afresh
             raise
-        assert self._pool is not None
-        self._set_up = True
-        return self._pool
+        if self._ready is ready:
+            self._set_up = True
+        return ready.result()  # this set-up's pool, whatever has begun since
 
     async def close(self) -> None:
         pool, self._pool, self._loop, self._ready = self._pool, None, None, None
