@@ -1,4 +1,4 @@
-"""Where the CPU goes: ours in production mode under a closed loop, CPU ms per answered message
+"""Where the CPU goes: ours in production mode under load, CPU ms per answered message
 for each kind of process (Rasa replicas, hubs, actions, nginx, PostgreSQL, Redis, the load
 generator itself), and the busiest process of each kind as a share of one core.
 
