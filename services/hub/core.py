@@ -170,6 +170,9 @@ class Hub:
         visitor = Visitor(socket, session, hello.page_url, hello.page_language, hello.language)
         room = self._rooms.setdefault(session.conversation_id, _Room())
         room.sockets.add(socket)
+        # Subscribed (and confirmed) before the history is read: an entry stored from now on
+        # reaches this tab, from whichever hub stores it.
+        await self.bus.join("room", session.conversation_id)
         history: list[Entry] = []  # a conversation just created has none yet
         if resumed:
             history = await self.db(self.store.history, session.conversation_id)
@@ -196,6 +199,7 @@ class Hub:
         room = self._rooms.get(conversation_id)
         if room is not None and not room.sockets and not room.lock.locked():
             del self._rooms[conversation_id]
+            self.bus.leave("room", conversation_id)
             self.limiter.forget_idle()
 
     async def error(self, socket: Socket, code: str, language: object, **extra: Any) -> None:
@@ -348,8 +352,9 @@ class Hub:
 
     async def broadcast(self, conversation_id: str, *frames: str) -> None:
         """Send frames, in order, to every open tab of a conversation (entries, typing), on
-        every hub; several frames travel as one bus message."""
-        await self.bus.publish("room", {"conversation": conversation_id, "frames": list(frames)})
+        every hub that holds one; several frames travel as one bus message."""
+        message = {"conversation": conversation_id, "frames": list(frames)}
+        await self.bus.publish("room", message, key=conversation_id)
 
     async def _deliver(self, message: dict[str, Any]) -> None:
         """Frames from the bus: to the tabs of their conversation that this hub holds."""

@@ -50,7 +50,7 @@ class HubSettings:
     # HUB_BUS_URL: empty = one hub process (sockets, rate limits in memory); redis://host:port/db
     # = several hubs behind a load balancer share socket traffic (Redis pub/sub) and rate limits.
     bus_url: str = ""
-    # HUB_BUS_PREFIX: names the pub/sub channel and the keys; hubs that serve one site share it,
+    # HUB_BUS_PREFIX: names the pub/sub channels and the keys; hubs that serve one site share it,
     # another site (or a test) on the same Redis picks its own.
     bus_prefix: str = "hub"
 
