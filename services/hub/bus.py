@@ -137,6 +137,8 @@ class RedisBus(LocalBus):
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        for task in list(self._leaving):  # nothing to unsubscribe from once closed
+            task.cancel()
         for client in (self._redis, self._listener):
             with contextlib.suppress(Exception):
                 await client.close(close_connection_pool=True)
