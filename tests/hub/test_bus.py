@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -102,16 +102,6 @@ async def test_after_leaving_a_hub_gets_none_of_its_frames_and_redis_forgets_the
     await inbox_a.wait_for(1)
     await asyncio.sleep(0.3)
     assert inbox_a.messages == [("room", {"n": 2})]
-
-
-@pytest.fixture
-def private_redis() -> Iterator[PrivateRedis]:
-    server = PrivateRedis()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 async def test_a_conversation_joined_while_redis_was_down_is_subscribed_when_it_returns(

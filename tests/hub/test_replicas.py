@@ -204,17 +204,7 @@ def notice(name: str) -> Callable[[dict[str, Any]], bool]:
     return lambda f: f["type"] == "entry" and f["entry"].get("notice") == name
 
 
-# --- Redis goes away and comes back (a server of the test's own: the machine's must keep running)
-@pytest.fixture
-def private_redis() -> Iterator[PrivateRedis]:
-    redis = PrivateRedis()
-    redis.start()
-    try:
-        yield redis
-    finally:
-        redis.stop()
-
-
+# --- Redis goes away and comes back (private_redis, tests/hub/conftest.py)
 def bus_state(hub: HubProcess) -> str:
     return requests.get(f"{hub.url}/health", timeout=10).json().get("bus", "")
 
