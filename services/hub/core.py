@@ -33,7 +33,7 @@ from services.hub.protocol import Hello, Message
 from services.hub.rasa import RasaClient, RasaUnavailable
 from services.hub.sessions import Session, SessionSigner, new_id
 from services.hub.settings import HubSettings
-from services.hub.store import Entry, Role, StoreUnavailable, TranscriptStore
+from services.hub.store import Conversation, Entry, Role, StoreUnavailable, TranscriptStore
 
 log = logging.getLogger("hub")
 
@@ -135,9 +135,14 @@ class Hub:
     ) -> tuple[list[Entry], bool]:
         """`store.insert`, made twice per visitor message: on PostgreSQL right on the event loop
         (asyncpg), elsewhere in a worker thread."""
-        if self.store.writes_async:
+        if self.store.runs_async:
             return await self.store.insert_async(conversation_id, items, client_id)
         return await self.db(self.store.insert, conversation_id, items, client_id)
+
+    async def _get_conversation(self, conversation_id: str) -> Conversation | None:
+        if self.store.runs_async:
+            return await self.store.get_conversation_async(conversation_id)
+        return await self.db(self.store.get_conversation, conversation_id)
 
     # --- hooks for other parts of the product (live-agent handoff)
     def add_listener(self, listener: Listener) -> None:
@@ -158,13 +163,16 @@ class Hub:
         session = self.signer.verify(hello.token)
         conversation = None
         if session is not None:
-            conversation = await self.db(self.store.get_conversation, session.conversation_id)
+            conversation = await self._get_conversation(session.conversation_id)
             if conversation is None or conversation.visitor_id != session.visitor_id:
                 conversation = None
         resumed = conversation is not None
         if conversation is None:
             visitor_id = session.visitor_id if session is not None else new_id()
-            conversation = await self.db(self.store.create_conversation, visitor_id)
+            if self.store.runs_async:
+                conversation = await self.store.create_conversation_async(visitor_id)
+            else:
+                conversation = await self.db(self.store.create_conversation, visitor_id)
             session = Session(visitor_id, conversation.id)
         assert session is not None
         visitor = Visitor(socket, session, hello.page_url, hello.page_language, hello.language)
@@ -174,7 +182,9 @@ class Hub:
         # reaches this tab, from whichever hub stores it.
         await self.bus.join("room", session.conversation_id)
         history: list[Entry] = []  # a conversation just created has none yet
-        if resumed:
+        if resumed and self.store.runs_async:
+            history = await self.store.history_async(session.conversation_id)
+        elif resumed:
             history = await self.db(self.store.history, session.conversation_id)
         await socket.send(
             frame(
@@ -287,7 +297,7 @@ class Hub:
         else:
             await self._publish([entry])
             # The handoff's listener may just have handed it back (the visitor cancelled).
-            conversation = await self.db(self.store.get_conversation, conversation_id)
+            conversation = await self._get_conversation(conversation_id)
             if conversation is not None and conversation.state not in ("bot", "resuming"):
                 return  # a person answers this conversation (handoff)
             await self.broadcast(conversation_id, typing)

@@ -2,20 +2,23 @@
 
 Every entry has a role (visitor, bot, agent, system) so that a live agent's and the hub's own
 messages join the same transcript as the bot's. Text is redacted before it is written.
-Calls are blocking (SQLAlchemy Core); the app runs them in a worker thread. The one call made
-twice on every visitor message, storing a turn's entries, also has an asynchronous form: on
-PostgreSQL, once `start()` has run in the hub's event loop, `insert_async` sends it through
-asyncpg on that loop, with no thread and no ORM layer around it (docs/benchmark.md).
+Calls are blocking (SQLAlchemy Core); the app runs them in a worker thread. The calls every
+visitor makes also have an asynchronous form: on PostgreSQL, once `start()` has run in the hub's
+event loop, they go through asyncpg on that loop, with no thread and no SQLAlchemy around them
+(docs/benchmark.md). Those are storing a turn's entries (`insert_async`, twice per message) and
+opening a tab (`create_conversation_async`, or `get_conversation_async` and `history_async` when
+it resumes): after a hub restarts, all its tabs open again within seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import asyncpg
 import sqlalchemy as sa
@@ -32,6 +35,7 @@ from services.database import (
 )
 from services.hub.sessions import new_id
 
+T = TypeVar("T")
 Role = Literal["visitor", "bot", "agent", "system"]
 ROLES: tuple[str, ...] = ("visitor", "bot", "agent", "system")
 
@@ -113,6 +117,16 @@ WITH touched AS (
 SELECT (SELECT state FROM touched), (SELECT array_agg(id) FROM added)
 """
 _APPEND_ASYNC = AsyncStatement.from_pyformat(_APPEND_POSTGRESQL)
+_CREATE = conversations.insert().values(
+    id=_CONVERSATION_ID,
+    visitor_id=sa.bindparam("b_visitor", type_=conversations.c.visitor_id.type),
+    state="bot",
+    created_at=sa.bindparam("b_now", type_=conversations.c.created_at.type),
+    updated_at=sa.bindparam("b_now", type_=conversations.c.updated_at.type),
+)
+_CREATE_ASYNC = AsyncStatement.from_sqlalchemy(_CREATE)
+_CONVERSATION_ASYNC = AsyncStatement.from_sqlalchemy(_CONVERSATION)
+_HISTORY_ASYNC = AsyncStatement.from_sqlalchemy(_HISTORY)
 # Any failure to write through asyncpg (unreachable, restarting, timed out, refused): the caller
 # tells the visitor, as for SQLAlchemy's errors on the blocking path.
 _FAILED = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
@@ -215,15 +229,15 @@ class TranscriptStore:
         self._pool: AsyncPool | None = None
 
     async def start(self) -> None:
-        """On PostgreSQL, set up the pool `insert_async` uses, in the running event loop; on
+        """On PostgreSQL, set up the pool the `..._async` calls use, in the running event loop; on
         SQLite nothing: every call goes to a worker thread."""
         if self._postgresql and self._pool is None:
             self._pool = AsyncPool(self._url, max_size=8)
             await self._pool.get()
 
     @property
-    def writes_async(self) -> bool:
-        """Whether `insert_async` can be used (PostgreSQL, started)."""
+    def runs_async(self) -> bool:
+        """Whether the `..._async` calls can be used (PostgreSQL, started)."""
         return self._pool is not None
 
     async def close_async(self) -> None:
@@ -236,12 +250,38 @@ class TranscriptStore:
         self._single.dispose()
 
     def create_conversation(self, visitor_id: str) -> Conversation:
-        now = _now()
         conversation = Conversation(id=new_id(), visitor_id=visitor_id, state="bot")
-        values = {"id": conversation.id, "visitor_id": visitor_id, "state": "bot"}
-        insert = conversations.insert().values(**values, created_at=now, updated_at=now)
-        run_once(self._single, lambda db: db.execute(insert))
+        params = _new_conversation(conversation)
+        run_once(self._single, lambda db: db.execute(_CREATE, params))
         return conversation
+
+    async def create_conversation_async(self, visitor_id: str) -> Conversation:
+        """`create_conversation` on the event loop (PostgreSQL, after `start()`)."""
+        conversation = Conversation(id=new_id(), visitor_id=visitor_id, state="bot")
+        arguments = _CREATE_ASYNC.arguments(_new_conversation(conversation))
+        await self._on_loop(lambda db: db.execute(_CREATE_ASYNC.sql, *arguments))
+        return conversation
+
+    async def get_conversation_async(self, conversation_id: str) -> Conversation | None:
+        """`get_conversation` on the event loop (PostgreSQL, after `start()`)."""
+        arguments = _CONVERSATION_ASYNC.arguments({"b_conversation": conversation_id})
+        row = await self._on_loop(lambda db: db.fetchrow(_CONVERSATION_ASYNC.sql, *arguments))
+        return Conversation(row["id"], row["visitor_id"], row["state"]) if row else None
+
+    async def history_async(self, conversation_id: str, limit: int = 500) -> list[Entry]:
+        """`history` on the event loop (PostgreSQL, after `start()`)."""
+        params = {"b_conversation": conversation_id, "b_limit": limit}
+        arguments = _HISTORY_ASYNC.arguments(params)
+        rows = await self._on_loop(lambda db: db.fetch(_HISTORY_ASYNC.sql, *arguments))
+        return [_entry(_Row(row)) for row in reversed(rows)]
+
+    async def _on_loop(self, use: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """One statement through the pool; StoreUnavailable when the database does not answer."""
+        assert self._pool is not None, "TranscriptStore.start() was not called"
+        try:
+            return await on_live_connection(self._pool, use)
+        except _FAILED as error:
+            raise StoreUnavailable(type(error).__name__) from error
 
     def get_conversation(self, conversation_id: str) -> Conversation | None:
         params = {"b_conversation": conversation_id}
@@ -378,6 +418,27 @@ class TranscriptStore:
         params = {"b_conversation": conversation_id, "b_limit": limit}
         rows = run_once(self._single, lambda db: db.execute(_HISTORY, params).all())
         return [_entry(row) for row in reversed(rows)]
+
+
+def _new_conversation(conversation: Conversation) -> dict[str, Any]:
+    """The values of `_CREATE` for a conversation just made."""
+    return {
+        "b_conversation": conversation.id,
+        "b_visitor": conversation.visitor_id,
+        "b_now": _now(),
+    }
+
+
+class _Row:
+    """An asyncpg record read by attribute, as `_entry` reads SQLAlchemy's rows."""
+
+    __slots__ = ("_record",)
+
+    def __init__(self, record: asyncpg.Record) -> None:
+        self._record = record
+
+    def __getattr__(self, name: str) -> Any:
+        return self._record[name]
 
 
 def _rows(

@@ -40,12 +40,14 @@ def test_the_hub_stores_the_next_message_after_the_database_dropped_its_connecti
 async def test_the_hubs_event_loop_writes_survive_dropped_connections_and_resends(
     postgres_database: str,
 ) -> None:
-    """The path every visitor message takes in a hub on PostgreSQL (asyncpg, no thread)."""
+    """The path every visitor's tab and message takes in a hub on PostgreSQL (asyncpg, no
+    thread)."""
     store = TranscriptStore(postgres_database)
     await store.start()
     try:
-        assert store.writes_async
-        conversation = store.create_conversation("visitor-3")
+        assert store.runs_async
+        conversation = await store.create_conversation_async("visitor-3")
+        assert store.get_conversation(conversation.id) == conversation
         await store.insert_async(conversation.id, [("visitor", "hello", None)], "c1")
         assert drop_connections(postgres_database) >= 1
         (entry,), new = await store.insert_async(
@@ -67,6 +69,12 @@ async def test_the_hubs_event_loop_writes_survive_dropped_connections_and_resend
         assert [a.id for a in answers] == sorted(a.id for a in answers)
         history = store.history(conversation.id)
         assert [e.text for e in history] == ["hello", entry.text, "one", "two"]
+        # A tab opening again (after a hub restart, say) reads the same through the loop.
+        assert drop_connections(postgres_database) >= 1
+        assert await store.history_async(conversation.id) == history
+        assert await store.history_async(conversation.id, limit=2) == history[-2:]
+        assert await store.get_conversation_async(conversation.id) == conversation
+        assert await store.get_conversation_async("nobody") is None
     finally:
         await store.close_async()
         store.close()
