@@ -179,6 +179,9 @@ def main() -> None:
     app = create_app(settings)
     for name in ("sanic.root", "sanic.error", "sanic.access"):
         logging.getLogger(name).propagate = False  # Sanic prints these itself: no doubles
+    # The websockets library logs "connection open" for every tab through Sanic's error
+    # logger: a line per visitor that says nothing, and CPU when thousands reconnect at once.
+    logging.getLogger("sanic.error").setLevel(logging.WARNING)
     print(f"Chat hub: demo page at {settings.public_url}/", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         app.run(host=settings.host, port=settings.port, access_log=False, motd=False, workers=1)
