@@ -26,6 +26,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from addons import endpoint_session
+from services.collector import freeze_startup_objects
 
 
 def _provided_token(request: Request) -> str:
@@ -54,6 +55,9 @@ class TokenRestInput(RestInput):
         webhook = super().blueprint(handle_once(on_new_message))
         # The kept-alive sessions to the action server close with the server that used them.
         webhook.listener("after_server_stop")(_close_endpoint_sessions)
+        # After the model has loaded (Rasa loads it before the server starts): keep it out of
+        # the garbage collector's full collections (services/collector.py).
+        webhook.listener("after_server_start")(_freeze_startup_objects)
 
         @webhook.middleware("request")
         async def require_token(request: Request) -> HTTPResponse | None:
@@ -64,6 +68,10 @@ class TokenRestInput(RestInput):
             return None
 
         return webhook
+
+
+async def _freeze_startup_objects(_app: object, _loop: object) -> None:
+    freeze_startup_objects()
 
 
 def _bot_messages_after(events: list[Any], message_id: str) -> list[dict[str, Any]] | None:
