@@ -7,6 +7,8 @@ that process waited (docs/benchmark.md). What is alive once a server has started
 the libraries, the settings) lives as long as the process: `gc.freeze()` moves it out of the
 collector's reach, so later collections walk only what was made since. Nothing is leaked: the
 frozen objects were never going to be freed, and everything made later is collected as before.
+One exception: a model swapped through Rasa's HTTP API at run time leaves the old one's cycles
+frozen until the replica restarts; the product deploys a new model by replacing replicas.
 """
 
 from __future__ import annotations
