@@ -1,9 +1,10 @@
 """Python's cyclic garbage collector, kept off the message path of long-running servers.
 
 A full collection walks every object the process holds. A Rasa replica holds about half a
-million after loading its model (an action server and a hub about a hundred thousand), so each
-full collection stopped its event loop for 200 to 360 ms under load, and every conversation of
-that process waited (docs/benchmark.md). What is alive once a server has started (the model,
+million after loading its model (an action server and a hub 100,000 to 140,000), so each full
+collection stopped a replica's event loop for about 300 to 380 ms (an action server's or a hub's
+for 80 to 225 ms), about once a minute under load, and every conversation of that process waited
+(docs/benchmark.md). What is alive once a server has started (the model,
 the libraries, the settings) lives as long as the process: `gc.freeze()` moves it out of the
 collector's reach, so later collections walk only what was made since. Nothing is leaked: the
 frozen objects were never going to be freed, and everything made later is collected as before.
