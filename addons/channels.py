@@ -26,7 +26,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from addons import endpoint_session
-from services.collector import freeze_startup_objects
+from services.collector import freeze_when_started
 
 
 def _provided_token(request: Request) -> str:
@@ -57,7 +57,7 @@ class TokenRestInput(RestInput):
         webhook.listener("after_server_stop")(_close_endpoint_sessions)
         # After the model has loaded (Rasa loads it before the server starts): keep it out of
         # the garbage collector's full collections (services/collector.py).
-        webhook.listener("after_server_start")(_freeze_startup_objects)
+        webhook.listener("after_server_start")(freeze_when_started)
 
         @webhook.middleware("request")
         async def require_token(request: Request) -> HTTPResponse | None:
@@ -68,10 +68,6 @@ class TokenRestInput(RestInput):
             return None
 
         return webhook
-
-
-async def _freeze_startup_objects(_app: object, _loop: object) -> None:
-    freeze_startup_objects()
 
 
 def _bot_messages_after(events: list[Any], message_id: str) -> list[dict[str, Any]] | None:

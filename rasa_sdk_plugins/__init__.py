@@ -9,7 +9,7 @@ import sys
 import pluggy
 from sanic import Sanic
 
-from services.collector import freeze_startup_objects
+from services.collector import freeze_when_started
 
 hookimpl = pluggy.HookimplMarker("rasa_sdk")
 
@@ -18,11 +18,7 @@ hookimpl = pluggy.HookimplMarker("rasa_sdk")
 def attach_sanic_app_extensions(app: Sanic) -> None:
     """Once the action server has started, keep what it loaded (rasa_sdk, the actions, their
     texts) out of the garbage collector's full collections (services/collector.py)."""
-
-    async def freeze(_app: Sanic, _loop: object) -> None:
-        freeze_startup_objects()
-
-    app.register_listener(freeze, "after_server_start")
+    app.register_listener(freeze_when_started, "after_server_start")
 
 
 def init_hooks(manager: pluggy.PluginManager) -> None:

@@ -28,3 +28,9 @@ def freeze_startup_objects() -> int:
     frozen = gc.get_freeze_count()
     log.info("%d objects from start-up moved out of the garbage collector's reach", frozen)
     return frozen
+
+
+async def freeze_when_started(_app: object, _loop: object) -> None:
+    """`freeze_startup_objects` as a Sanic `after_server_start` listener (Rasa's channel, the
+    hub's `main`, the action server's plugin)."""
+    freeze_startup_objects()

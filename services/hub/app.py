@@ -11,7 +11,7 @@ from sanic import Request, Sanic, response
 from sanic.response import HTTPResponse
 from websockets.exceptions import ConnectionClosed
 
-from services.collector import freeze_startup_objects
+from services.collector import freeze_when_started
 from services.hub.bus import make_bus
 from services.hub.core import Hub, Visitor
 from services.hub.health import add_probes
@@ -171,11 +171,6 @@ def create_app(settings: HubSettings, name: str = "chat_hub") -> Sanic:
     return app
 
 
-async def _freeze_startup_objects(_app: Sanic, _loop: object) -> None:
-    """In the hub's own process only (not where a test builds the app): services/collector.py."""
-    freeze_startup_objects()
-
-
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
@@ -183,7 +178,8 @@ def main() -> None:
     except SettingsError as error:
         raise SystemExit(f"error: {error}") from None
     app = create_app(settings)
-    app.register_listener(_freeze_startup_objects, "after_server_start")
+    # In the hub's own process only, not where a test builds the app (services/collector.py).
+    app.register_listener(freeze_when_started, "after_server_start")
     for name in ("sanic.root", "sanic.error", "sanic.access"):
         logging.getLogger(name).propagate = False  # Sanic prints these itself: no doubles
     # The websockets library logs "connection open" for every tab through Sanic's error

@@ -133,16 +133,24 @@ class Hub:
         items: list[tuple[Role, str | None, dict | None]],
         client_id: str | None = None,
     ) -> tuple[list[Entry], bool]:
-        """`store.insert`, made twice per visitor message: on PostgreSQL right on the event loop
-        (asyncpg), elsewhere in a worker thread."""
+        """`store.insert`, made twice per visitor message."""
+        return await self._store_call(
+            self.store.insert_async, self.store.insert, conversation_id, items, client_id
+        )
+
+    async def _store_call(
+        self, on_loop: Callable[..., Awaitable[T]], blocking: Callable[..., T], *args: Any
+    ) -> T:
+        """A store call every visitor makes: on PostgreSQL on the event loop (asyncpg),
+        elsewhere (SQLite) in a worker thread."""
         if self.store.runs_async:
-            return await self.store.insert_async(conversation_id, items, client_id)
-        return await self.db(self.store.insert, conversation_id, items, client_id)
+            return await on_loop(*args)
+        return await self.db(blocking, *args)
 
     async def _get_conversation(self, conversation_id: str) -> Conversation | None:
-        if self.store.runs_async:
-            return await self.store.get_conversation_async(conversation_id)
-        return await self.db(self.store.get_conversation, conversation_id)
+        return await self._store_call(
+            self.store.get_conversation_async, self.store.get_conversation, conversation_id
+        )
 
     # --- hooks for other parts of the product (live-agent handoff)
     def add_listener(self, listener: Listener) -> None:
@@ -169,10 +177,9 @@ class Hub:
         resumed = conversation is not None
         if conversation is None:
             visitor_id = session.visitor_id if session is not None else new_id()
-            if self.store.runs_async:
-                conversation = await self.store.create_conversation_async(visitor_id)
-            else:
-                conversation = await self.db(self.store.create_conversation, visitor_id)
+            conversation = await self._store_call(
+                self.store.create_conversation_async, self.store.create_conversation, visitor_id
+            )
             session = Session(visitor_id, conversation.id)
         assert session is not None
         visitor = Visitor(socket, session, hello.page_url, hello.page_language, hello.language)
@@ -182,10 +189,10 @@ class Hub:
         # reaches this tab, from whichever hub stores it.
         await self.bus.join("room", session.conversation_id)
         history: list[Entry] = []  # a conversation just created has none yet
-        if resumed and self.store.runs_async:
-            history = await self.store.history_async(session.conversation_id)
-        elif resumed:
-            history = await self.db(self.store.history, session.conversation_id)
+        if resumed:
+            history = await self._store_call(
+                self.store.history_async, self.store.history, session.conversation_id
+            )
         await socket.send(
             frame(
                 "welcome",
